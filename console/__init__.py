@@ -1,0 +1,1 @@
+"""smtp-console: set up, rehearse and diagnose an outgoing SMTP delivery channel."""

@@ -1,0 +1,5 @@
+"""The exit codes of the command-line contract."""
+
+OK = 0
+REFUSED = 1  # the server refused or failed, or validation found problems
+BAD_INPUT = 2  # bad input or configuration

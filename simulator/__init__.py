@@ -1,0 +1,1 @@
+"""A provider-faithful SMTP server for rehearsing delivery channels offline."""

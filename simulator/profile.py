@@ -1,0 +1,328 @@
+"""Provider profiles: the TOML files in profiles/, loaded into typed, validated data."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from simulator.tomlsource import find_line
+
+Security = Literal["starttls", "tls", "none"]
+Scope = Literal["mailbox", "domain", "account"]
+SECURITIES: tuple[Security, ...] = ("starttls", "tls", "none")
+SCOPES: tuple[Scope, ...] = ("mailbox", "domain", "account")
+STAGES = ("connect", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "dot", "quit", "any")
+CONFIDENCES = ("DOC", "OBS", "SEC", "RFC")
+MECHANISMS = ("LOGIN", "PLAIN", "XOAUTH2", "CRAM-MD5")
+SENDER_POLICIES = ("mailbox", "domain", "any")
+RATE_MODES = ("delay", "refuse")
+DEFAULTS_FILE = "defaults.toml"
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used, with the file, line and field at fault."""
+
+    def __init__(self, path: Path, line: int, field: str, reason: str) -> None:
+        self.path, self.line, self.field, self.reason = path, line, field, reason
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One address a provider accepts submissions on."""
+
+    host: str
+    port: int
+    security: Security
+    recommended: bool = False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply the provider sends, and the dialogue stage it answers."""
+
+    key: str
+    text: str
+    stage: str
+    confidence: str
+    source: str
+
+    @property
+    def code(self) -> int:
+        """The three-digit reply code."""
+        return int(self.text[:3])
+
+    @property
+    def is_default(self) -> bool:
+        """True when the provider's own text is unknown and the RFC text stands in."""
+        return self.confidence == "RFC"
+
+    def render(self, **values: object) -> str:
+        """The reply with its placeholders filled; unknown ones are left as written."""
+        return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), self.text)
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A provider's sending limits; None means no limit."""
+
+    messages_per_minute: int | None = None
+    rate_mode: str = "refuse"
+    messages_per_second: int | None = None
+    messages_per_day: int | None = None
+    recipients_per_day: int | None = None
+    recipients_per_message: int | None = None
+    max_message_bytes: int | None = None
+    connections_per_user: int | None = None
+
+
+@dataclass(frozen=True)
+class Guide:
+    """What the guide says about choosing this provider."""
+
+    pros: tuple[str, ...] = ()
+    cons: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything known about one provider's submission service."""
+
+    id: str
+    name: str
+    summary: str
+    scope: Scope
+    shareable: bool
+    host_token: str
+    endpoints: tuple[Endpoint, ...]
+    mechanisms: tuple[str, ...]
+    username_hint: str
+    fixed_username: str | None
+    secret_kind: str
+    tls_required: bool
+    sender_policy: str
+    limits: Limits
+    ehlo_before_tls: tuple[str, ...]
+    ehlo_after_tls: tuple[str, ...]
+    guide: Guide
+    replies: Mapping[str, Reply] = field(repr=False)
+    path: Path = field(repr=False, compare=False)
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The recommended endpoint (the first one when none is marked)."""
+        return next((e for e in self.endpoints if e.recommended), self.endpoints[0])
+
+    def reply(self, key: str) -> Reply:
+        """The provider's reply for a behaviour key."""
+        return self.replies[key]
+
+
+class _Reader:
+    """Typed access to a parsed TOML table that reports errors with their line."""
+
+    def __init__(self, path: Path, text: str, data: Mapping[str, Any]) -> None:
+        self.path, self.text, self.data = path, text, data
+
+    def fail(self, dotted: str, reason: str) -> ProfileError:
+        return ProfileError(self.path, find_line(self.text, dotted), dotted, reason)
+
+    def get(self, dotted: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        node: Any = self.data
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                if default is ...:
+                    raise self.fail(dotted, "is missing")
+                return default
+            node = node[part]
+        if isinstance(node, bool) and kind is int or not isinstance(node, kind):
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            names = " or ".join(k.__name__ for k in kinds)
+            raise self.fail(dotted, f"must be {_article(names)}, not {node!r}")
+        return node
+
+    def choice(self, dotted: str, choices: tuple[str, ...], default: Any = ...) -> Any:
+        value = self.get(dotted, str, default)
+        if value is not default and value not in choices:
+            raise self.fail(dotted, f"must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    def strings(self, dotted: str, default: Any = ...) -> tuple[str, ...]:
+        values = self.get(dotted, list, default)
+        if values is default:
+            return cast(tuple[str, ...], default)
+        if not all(isinstance(v, str) for v in values):
+            raise self.fail(dotted, "must be a list of strings")
+        return tuple(values)
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
+
+
+def _parse(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ProfileError(path, 0, "", f"cannot be read: {error.strerror}") from error
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = getattr(error, "lineno", 0) or _line_from_message(str(error))
+        raise ProfileError(path, line, "", f"is not valid TOML: {error.args[0]}") from error
+
+
+def _line_from_message(message: str) -> int:
+    found = re.search(r"line (\d+)", message)
+    return int(found.group(1)) if found else 0
+
+
+def _replies(reader: _Reader, defaults: Mapping[str, Reply]) -> dict[str, Reply]:
+    replies = dict(defaults)
+    table = reader.get("replies", dict, {})
+    for key in table:
+        if key not in defaults:
+            raise reader.fail(f"replies.{key}", f"is not a known behaviour ({', '.join(defaults)})")
+        base = defaults[key]
+        text = reader.get(f"replies.{key}.text", str, base.text)
+        if not re.match(r"^[2-5]\d\d[ -]", text):
+            raise reader.fail(f"replies.{key}.text", "must start with a three-digit reply code")
+        replies[key] = Reply(
+            key=key,
+            text=text.replace("\r\n", "\n").replace("\n", "\r\n"),
+            stage=reader.choice(f"replies.{key}.stage", STAGES, base.stage),
+            confidence=reader.choice(f"replies.{key}.confidence", CONFIDENCES),
+            source=reader.get(f"replies.{key}.source", str),
+        )
+    return replies
+
+
+def load_defaults(directory: Path) -> dict[str, Reply]:
+    """The RFC fallback replies from defaults.toml."""
+    path = directory / DEFAULTS_FILE
+    text, data = _parse(path)
+    reader = _Reader(path, text, data)
+    return {
+        key: Reply(
+            key=key,
+            text=reader.get(f"replies.{key}.text", str),
+            stage=reader.choice(f"replies.{key}.stage", STAGES),
+            confidence="RFC",
+            source=reader.get(f"replies.{key}.source", str),
+        )
+        for key in reader.get("replies", dict)
+    }
+
+
+def load_profile(path: Path, defaults: Mapping[str, Reply] | None = None) -> Profile:
+    """Read and validate one profile file; raise ProfileError naming file, line and field."""
+    if defaults is None:
+        defaults = load_defaults(path.parent)
+    text, data = _parse(path)
+    r = _Reader(path, text, data)
+    endpoints = []
+    raw_endpoints = r.get("endpoints", list)
+    if not raw_endpoints:
+        raise r.fail("endpoints", "needs at least one [[endpoints]] entry")
+    for index, raw in enumerate(raw_endpoints):
+        e = _Reader(path, text, raw)
+        port = e.get("port", int)
+        if not 0 < port < 65536:
+            raise ProfileError(
+                path,
+                find_line(text, "endpoints.port"),
+                f"endpoints[{index}].port",
+                f"must be between 1 and 65535, not {port}",
+            )
+        endpoints.append(
+            Endpoint(
+                e.get("host", str),
+                port,
+                e.choice("security", SECURITIES),
+                e.get("recommended", bool, False),
+            )
+        )
+    mechanisms = r.strings("auth.mechanisms")
+    for mechanism in mechanisms:
+        if mechanism not in MECHANISMS:
+            raise r.fail("auth.mechanisms", f"{mechanism!r} is not one of {', '.join(MECHANISMS)}")
+    limits = Limits(
+        **{
+            name: r.get(f"limits.{name}", int, None)
+            for name in Limits.__dataclass_fields__
+            if name != "rate_mode"
+        },
+        rate_mode=r.choice("limits.rate_mode", RATE_MODES, "refuse"),
+    )
+    return Profile(
+        id=r.get("id", str),
+        name=r.get("name", str),
+        summary=r.get("summary", str),
+        scope=r.choice("scope", SCOPES),
+        shareable=r.get("shareable", bool),
+        host_token=r.get("host_token", str),
+        endpoints=tuple(endpoints),
+        mechanisms=mechanisms,
+        username_hint=r.get("auth.username", str),
+        fixed_username=r.get("auth.fixed_username", str, None),
+        secret_kind=r.get("auth.secret", str),
+        tls_required=r.get("auth.tls_required", bool, True),
+        sender_policy=r.choice("sender.policy", SENDER_POLICIES),
+        limits=limits,
+        ehlo_before_tls=r.strings("ehlo.before_tls"),
+        ehlo_after_tls=r.strings("ehlo.after_tls"),
+        guide=Guide(
+            r.strings("guide.pros", ()),
+            r.strings("guide.cons", ()),
+            r.strings("guide.warnings", ()),
+        ),
+        replies=_replies(r, defaults),
+        path=path,
+    )
+
+
+def profiles_dir() -> Path:
+    """Where the profiles are: inside the installed package, or at the repository root."""
+    here = Path(__file__).resolve().parent
+    installed = here / "profiles"
+    return installed if installed.is_dir() else here.parent / "profiles"
+
+
+def load_all(directory: Path | None = None) -> dict[str, Profile]:
+    """Every profile in the directory, keyed by id; the first bad file raises."""
+    directory = directory or profiles_dir()
+    defaults = load_defaults(directory)
+    profiles: dict[str, Profile] = {}
+    for path in sorted(directory.glob("*.toml")):
+        if path.name == DEFAULTS_FILE:
+            continue
+        profile = load_profile(path, defaults)
+        if profile.id != path.stem:
+            text = path.read_text(encoding="utf-8")
+            raise ProfileError(
+                path,
+                find_line(text, "id"),
+                "id",
+                f"must match the file name {path.stem!r}, not {profile.id!r}",
+            )
+        profiles[profile.id] = profile
+    return profiles
+
+
+def load(provider_id: str, directory: Path | None = None) -> Profile:
+    """One profile by id; KeyError names the known ids."""
+    directory = directory or profiles_dir()
+    path = directory / f"{provider_id}.toml"
+    if not path.is_file() or provider_id == DEFAULTS_FILE.removesuffix(".toml"):
+        known = ", ".join(sorted(load_all(directory)))
+        raise KeyError(f"unknown provider {provider_id!r} (known: {known})")
+    return load_profile(path)
