@@ -1,0 +1,88 @@
+"""Shared fixtures: every test runs with its own config folders and a keyring that fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import keyring
+import keyring.core
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+from keyring.errors import PasswordDeleteError
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring held in a dict on the instance, for tests only."""
+
+    priority = -1  # never chosen by keyring's own detection
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        """The stored password, or None."""
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        """Store a password."""
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        """Forget a password."""
+        if self.passwords.pop((service, username), None) is None:
+            raise PasswordDeleteError(f"no password for {username!r} in {service!r}")
+
+
+Backend = TypeVar("Backend", bound=KeyringBackend)
+
+
+def _use_backend(backend: Backend) -> Iterator[Backend]:
+    """Install backend for the duration of a test, then put the previous one back."""
+    previous = keyring.core._keyring_backend
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.core._keyring_backend = previous
+
+
+@pytest.fixture(autouse=True)
+def failing_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[KeyringBackend]:
+    """By default no test can reach a real keyring: every keyring call fails."""
+    # Subprocesses (the CLI run as a program) get the same failing backend.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    yield from _use_backend(fail.Keyring())
+
+
+@pytest.fixture
+def memory_keyring(failing_keyring: KeyringBackend) -> Iterator[MemoryKeyring]:
+    """A working in-memory keyring for this test (in this process only)."""
+    yield from _use_backend(MemoryKeyring())
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the channels folder and every platformdirs folder into tmp_path."""
+    home = tmp_path / "home"
+    for name, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_STATE_HOME", "state"),
+    ):
+        monkeypatch.setenv(name, str(home / sub))
+    monkeypatch.setenv("SMTP_CONSOLE_CONFIG_DIR", str(home / "config" / "smtp-console"))
+    channels = tmp_path / "channels"
+    channels.mkdir()
+    monkeypatch.setenv("SMTP_CONSOLE_CHANNELS_DIR", str(channels))
+    return channels
+
+
+@pytest.fixture
+def channels_dir(isolated_config: Path) -> Path:
+    """The (empty, per-test) folder where channels are saved."""
+    return isolated_config
