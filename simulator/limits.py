@@ -1,0 +1,222 @@
+"""Sending limits per user: rolling rate windows, 24-hour quotas and concurrent connections.
+
+Every check-and-record is synchronous (no await), so on one event loop the counts
+are exact however many sessions send at once: with a limit of N, never N + 1.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from simulator.clock import VirtualClock
+from simulator.profile import Limits
+
+SECOND = 1.0
+MINUTE = 60.0
+DAY = 86400.0
+ANONYMOUS = ""  # the ledger key for mail sent without signing in
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What admit() decided for one message."""
+
+    accepted: bool
+    reply_key: str | None
+    deliver_at: float
+    delayed: bool
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A user's counts in each window, as of now."""
+
+    connections: int
+    messages_last_second: int
+    messages_last_minute: int
+    messages_last_day: int
+    recipients_last_day: int
+    delivery_backlog_until: float | None
+
+
+class _Window:
+    """Entries of (time, messages, recipients) within a rolling span, with running sums."""
+
+    __slots__ = ("span", "entries", "messages", "recipients")
+
+    def __init__(self, span: float) -> None:
+        self.span = span
+        self.entries: deque[tuple[float, int, int]] = deque()
+        self.messages = 0
+        self.recipients = 0
+
+    def expire(self, now: float) -> None:
+        cutoff = now - self.span
+        entries = self.entries
+        while entries and entries[0][0] <= cutoff:
+            _, messages, recipients = entries.popleft()
+            self.messages -= messages
+            self.recipients -= recipients
+
+    def add(self, now: float, messages: int, recipients: int) -> None:
+        self.entries.append((now, messages, recipients))
+        self.messages += messages
+        self.recipients += recipients
+
+
+@dataclass
+class _UserLedger:
+    connections: int = 0
+    day: _Window = field(default_factory=lambda: _Window(DAY))
+    minute: _Window = field(default_factory=lambda: _Window(MINUTE))
+    second: _Window = field(default_factory=lambda: _Window(SECOND))
+    # Delay mode: the scheduled delivery times of the last messages_per_minute messages.
+    deliveries: deque[float] = field(default_factory=deque)
+
+
+class Ledger:
+    """Counts what each user sent and decides, exactly, what the limits allow now."""
+
+    def __init__(self, limits: Limits, clock: VirtualClock) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._users: dict[str, _UserLedger] = {}
+
+    def _user(self, user: str | None) -> _UserLedger:
+        key = (user or ANONYMOUS).lower()
+        found = self._users.get(key)
+        if found is None:
+            found = self._users[key] = _UserLedger()
+        return found
+
+    def _expired(self, user: str | None, now: float) -> _UserLedger:
+        ledger = self._user(user)
+        ledger.day.expire(now)
+        ledger.minute.expire(now)
+        ledger.second.expire(now)
+        return ledger
+
+    def connect(self, user: str | None) -> bool:
+        """Count a signed-in connection; False (and not counted) past connections_per_user."""
+        ledger = self._user(user)
+        cap = self.limits.connections_per_user
+        if cap is not None and ledger.connections >= cap:
+            return False
+        ledger.connections += 1
+        return True
+
+    def disconnect(self, user: str | None) -> None:
+        """Forget one counted connection."""
+        ledger = self._user(user)
+        ledger.connections = max(0, ledger.connections - 1)
+
+    def refusal(self, user: str | None, recipients: int = 1) -> str | None:
+        """The behaviour key that would refuse this message now, or None; changes nothing."""
+        return self._refusal(self._expired(user, self.clock.now()), recipients)
+
+    def _refusal(self, ledger: _UserLedger, recipients: int) -> str | None:
+        limits = self.limits
+        per_day = limits.recipients_per_day
+        if per_day is not None and ledger.day.recipients + recipients > per_day:
+            return "daily_quota_exceeded"
+        per_day = limits.messages_per_day
+        if per_day is not None and ledger.day.messages + 1 > per_day:
+            return "daily_quota_exceeded"
+        per_second = limits.messages_per_second
+        if per_second is not None and ledger.second.messages + 1 > per_second:
+            return "rate_exceeded"
+        per_minute = limits.messages_per_minute
+        if (
+            per_minute is not None
+            and limits.rate_mode == "refuse"
+            and ledger.minute.messages + 1 > per_minute
+        ):
+            return "rate_exceeded"
+        return None
+
+    def admit(self, user: str | None, recipients: int = 1) -> Admission:
+        """Check and record one message at once; in delay mode the excess waits its turn."""
+        now = self.clock.now()
+        ledger = self._expired(user, now)
+        refused = self._refusal(ledger, recipients)
+        if refused is not None:
+            return Admission(False, refused, now, False)
+        ledger.day.add(now, 1, recipients)
+        ledger.minute.add(now, 1, recipients)
+        ledger.second.add(now, 1, recipients)
+        deliver_at = self._schedule(ledger, now)
+        return Admission(True, None, deliver_at, deliver_at > now)
+
+    def _schedule(self, ledger: _UserLedger, now: float) -> float:
+        per_minute = self.limits.messages_per_minute
+        if per_minute is None or self.limits.rate_mode != "delay" or per_minute < 1:
+            return now
+        deliveries = ledger.deliveries
+        # A rolling minute holds at most per_minute deliveries: wait for the oldest to leave.
+        deliver_at = now
+        if len(deliveries) >= per_minute:
+            deliver_at = max(now, deliveries[-per_minute] + MINUTE)
+        deliveries.append(deliver_at)
+        while len(deliveries) > per_minute:
+            deliveries.popleft()
+        return deliver_at
+
+    def use_up_quota(self, user: str | None) -> None:
+        """Fill the user's 24-hour quotas, as if they had sent their whole allowance."""
+        now = self.clock.now()
+        ledger = self._expired(user, now)
+        messages = _room(self.limits.messages_per_day, ledger.day.messages)
+        recipients = _room(self.limits.recipients_per_day, ledger.day.recipients)
+        ledger.day.add(now, messages, recipients)
+
+    def throttle(self, user: str | None) -> None:
+        """Use up the user's per-second and per-minute allowance, as if after a burst."""
+        now = self.clock.now()
+        ledger = self._expired(user, now)
+        per_minute = self.limits.messages_per_minute
+        if per_minute is not None:
+            ledger.minute.add(now, _room(per_minute, ledger.minute.messages), 0)
+            if self.limits.rate_mode == "delay":
+                ledger.deliveries.extend([now] * per_minute)
+                while len(ledger.deliveries) > per_minute:
+                    ledger.deliveries.popleft()
+        per_second = self.limits.messages_per_second
+        if per_second is not None:
+            ledger.second.add(now, _room(per_second, ledger.second.messages), 0)
+
+    def reset(self, user: str | None = None) -> None:
+        """Start every rate and quota count afresh, for one user or everyone (connections stay)."""
+        keys = [(user or ANONYMOUS).lower()] if user is not None else list(self._users)
+        for key in keys:
+            old = self._users.get(key)
+            if old is not None:
+                self._users[key] = _UserLedger(connections=old.connections)
+
+    def usage(self, user: str | None) -> Usage:
+        """The user's current counts."""
+        now = self.clock.now()
+        ledger = self._expired(user, now)
+        backlog = ledger.deliveries[-1] if ledger.deliveries else None
+        return Usage(
+            connections=ledger.connections,
+            messages_last_second=ledger.second.messages,
+            messages_last_minute=ledger.minute.messages,
+            messages_last_day=ledger.day.messages,
+            recipients_last_day=ledger.day.recipients,
+            delivery_backlog_until=backlog if backlog is not None and backlog > now else None,
+        )
+
+    def recipients_allowed(self, count: int) -> bool:
+        """True when a message may have this many recipients."""
+        cap = self.limits.recipients_per_message
+        return cap is None or count <= cap
+
+    def size_allowed(self, size: int) -> bool:
+        """True when a message of this many bytes is within the size limit."""
+        cap = self.limits.max_message_bytes
+        return cap is None or size <= cap
+
+
+def _room(limit: int | None, used: int) -> int:
+    return max(0, limit - used) if limit is not None else 0
