@@ -1,0 +1,1 @@
+"""Package data: the guide, the FAQ and the diagnosis catalogue."""
