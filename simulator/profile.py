@@ -116,6 +116,8 @@ class Profile:
     guide: Guide
     replies: Mapping[str, Reply] = field(repr=False)
     path: Path = field(repr=False, compare=False)
+    # Postmark: with an empty user name, the secret is sent as the user name too.
+    secret_as_username: bool = False
 
     @property
     def endpoint(self) -> Endpoint:
@@ -287,6 +289,7 @@ def load_profile(path: Path, defaults: Mapping[str, Reply] | None = None) -> Pro
         ),
         replies=_replies(r, defaults),
         path=path,
+        secret_as_username=r.get("auth.secret_as_username", bool, False),
     )
 
 
