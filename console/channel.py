@@ -1,0 +1,365 @@
+"""The delivery channel: a typed model of one outgoing SMTP setup, and its validation."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from email.utils import formataddr
+from typing import Literal
+
+from simulator.profile import Profile
+from simulator.tomlsource import find_line
+
+Security = Literal["starttls", "tls", "none"]
+AuthMethod = Literal["login", "plain", "xoauth2", "none"]
+Scope = Literal["personal", "shared"]
+SECURITIES: tuple[Security, ...] = ("starttls", "tls", "none")
+AUTH_METHODS: tuple[AuthMethod, ...] = ("login", "plain", "xoauth2", "none")
+SCOPES: tuple[Scope, ...] = ("personal", "shared")
+SECRET_SOURCES = ("keyring", "env:NAME", "command:CMD", "prompt")
+DEFAULT_TIMEOUT = 30.0
+IMPLICIT_TLS_PORTS = frozenset({465})
+STARTTLS_PORTS = frozenset({25, 587})
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uffff-]+"
+_LABEL = r"[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\u0080-\uffff-]{0,61}[A-Za-z0-9\u0080-\uffff])?"
+_ADDRESS = re.compile(
+    rf"^(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?P<domain>{_LABEL}(?:\.{_LABEL})+|\[[0-9.]+\])$"
+)
+_HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*\.?$")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where the channel connects, and how it secures the connection."""
+
+    host: str
+    port: int
+    security: Security
+    timeout: float = DEFAULT_TIMEOUT
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """How the channel signs in; `secret` names where the secret lives, never the secret."""
+
+    method: AuthMethod
+    username: str
+    secret: str = "keyring"
+
+
+@dataclass(frozen=True)
+class SenderSettings:
+    """Who the mail is from."""
+
+    address: str
+    display_name: str = ""
+
+    @property
+    def header(self) -> str:
+        """The From header value, e.g. 'Alice <alice@contoso.com>'."""
+        return formataddr((self.display_name, self.address)) if self.display_name else self.address
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One outgoing delivery channel: a provider, a server, a sign-in and a sender."""
+
+    name: str
+    provider: str
+    scope: Scope
+    server: ServerSettings
+    auth: AuthSettings
+    sender: SenderSettings
+    messages_per_minute: int | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a channel: the TOML field at fault, why, and its line (0: unknown)."""
+
+    field: str
+    reason: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
+
+
+def is_address(text: str) -> bool:
+    """True when text is a plain email address (local@domain)."""
+    found = _ADDRESS.match(text)
+    return found is not None and len(text) <= 254 and len(found.group("local")) <= 64
+
+
+def secret_source_problem(source: str) -> str | None:
+    """Why a secret source is unusable, or None; never repeats the value, which may be a secret."""
+    if source in ("keyring", "prompt"):
+        return None
+    kind, _, rest = source.partition(":")
+    if kind == "env":
+        return (
+            None if _ENV_NAME.match(rest) else "env: needs a variable name, e.g. env:SMTP_PASSWORD"
+        )
+    if kind == "command":
+        return None if rest.strip() else "command: needs a command that prints the secret"
+    return (
+        f"must be one of {', '.join(SECRET_SOURCES)}; "
+        "it says where the secret is kept, the secret itself never goes in this file"
+    )
+
+
+def draft(
+    profile: Profile,
+    name: str,
+    *,
+    username: str | None = None,
+    from_address: str | None = None,
+    display_name: str = "",
+    host: str | None = None,
+    port: int | None = None,
+    security: Security | None = None,
+    method: AuthMethod | None = None,
+    secret: str = "keyring",
+    scope: Scope | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    messages_per_minute: int | None = None,
+) -> Channel:
+    """A new channel filled from the provider's profile; keyword arguments override it."""
+    endpoint = profile.endpoint
+    if port is not None and port != endpoint.port:
+        same_port = [e for e in profile.endpoints if e.port == port]
+        endpoint = same_port[0] if same_port else endpoint
+        security = security or (same_port[0].security if same_port else _security_for(port))
+    user = username if username is not None else (profile.fixed_username or "")
+    if from_address is None:
+        from_address = user if profile.sender_policy == "mailbox" and is_address(user) else ""
+    return Channel(
+        name=name,
+        provider=profile.id,
+        scope=scope or ("shared" if profile.shareable else "personal"),
+        server=ServerSettings(
+            host=host or endpoint.host,
+            port=port or endpoint.port,
+            security=security or endpoint.security,
+            timeout=timeout,
+        ),
+        auth=AuthSettings(
+            method=method or _preferred_method(profile), username=user, secret=secret
+        ),
+        sender=SenderSettings(address=from_address, display_name=display_name),
+        messages_per_minute=messages_per_minute or provider_rate(profile),
+    )
+
+
+def provider_rate(profile: Profile) -> int | None:
+    """The provider's messages-per-minute ceiling, from its per-minute or per-second limit."""
+    limits = profile.limits
+    if limits.messages_per_minute is not None:
+        return limits.messages_per_minute
+    return limits.messages_per_second * 60 if limits.messages_per_second is not None else None
+
+
+def _security_for(port: int) -> Security:
+    return "tls" if port in IMPLICIT_TLS_PORTS else "starttls"
+
+
+def _preferred_method(profile: Profile) -> AuthMethod:
+    for mechanism, method in (("LOGIN", "login"), ("PLAIN", "plain"), ("XOAUTH2", "xoauth2")):
+        if mechanism in profile.mechanisms:
+            return method  # type: ignore[return-value]
+    return "none"
+
+
+def _allows_anonymous(profile: Profile) -> bool:
+    # Only a company's own server may accept unauthenticated submission (by IP);
+    # the profile says so by offering an unencrypted endpoint or no mechanisms.
+    return not profile.mechanisms or any(e.security == "none" for e in profile.endpoints)
+
+
+def validate(channel: Channel, profile: Profile, text: str | None = None) -> list[Problem]:
+    """Every problem with the channel at once; with the file's text, each problem gets its line."""
+    problems = [
+        *_check_identity(channel, profile),
+        *_check_server(channel.server, profile),
+        *_check_auth(channel, profile),
+        *_check_sender(channel, profile),
+        *_check_pacing(channel, profile),
+    ]
+    if text is None:
+        return problems
+    return [Problem(p.field, p.reason, find_line(text, p.field)) for p in problems]
+
+
+def _check_identity(channel: Channel, profile: Profile) -> list[Problem]:
+    problems = []
+    if not _NAME.match(channel.name):
+        problems.append(
+            Problem("name", "must be 1-64 letters, digits, dots, dashes or underscores")
+        )
+    if channel.provider != profile.id:
+        problems.append(Problem("provider", f"is {channel.provider!r}, not {profile.id}"))
+    if channel.scope not in SCOPES:
+        problems.append(Problem("scope", f"must be one of {', '.join(SCOPES)}"))
+    elif channel.scope == "shared" and not profile.shareable:
+        problems.append(
+            Problem(
+                "scope",
+                f"{profile.name} credentials belong to one {profile.scope}: "
+                "they must not be shared by a team; give each person their own channel",
+            )
+        )
+    return problems
+
+
+def _check_server(server: ServerSettings, profile: Profile) -> list[Problem]:
+    problems = []
+    if not _valid_host(server.host):
+        problems.append(
+            Problem("server.host", "must be a host name or IP address, no scheme or port")
+        )
+    port_ok = 0 < server.port < 65536
+    if not port_ok:
+        problems.append(Problem("server.port", f"must be between 1 and 65535, not {server.port}"))
+    if server.security not in SECURITIES:
+        problems.append(Problem("server.security", f"must be one of {', '.join(SECURITIES)}"))
+        return problems
+    if server.port in IMPLICIT_TLS_PORTS and server.security != "tls":
+        problems.append(
+            Problem(
+                "server.security",
+                f'port {server.port} expects TLS from the first byte: use security = "tls"',
+            )
+        )
+    elif server.port in STARTTLS_PORTS and server.security == "tls":
+        problems.append(
+            Problem(
+                "server.security",
+                f'port {server.port} starts in plain text and upgrades: use security = "starttls"',
+            )
+        )
+    if port_ok:
+        problems.extend(_check_endpoint(server, profile))
+    if not server.timeout > 0:
+        problems.append(Problem("server.timeout", "must be a positive number of seconds"))
+    return problems
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return bool(_HOST.match(host)) and len(host) <= 253
+    return True
+
+
+def _check_endpoint(server: ServerSettings, profile: Profile) -> list[Problem]:
+    offered = [e for e in profile.endpoints if e.host.lower() == server.host.lower().rstrip(".")]
+    if not offered or any((e.port, e.security) == (server.port, server.security) for e in offered):
+        return []
+    accepted = ", ".join(f"{e.port} ({e.security})" for e in offered)
+    same_port = [e for e in offered if e.port == server.port]
+    if same_port:
+        return [
+            Problem(
+                "server.security",
+                f"{profile.name} uses {same_port[0].security} on port {server.port}",
+            )
+        ]
+    return [
+        Problem(
+            "server.port",
+            f"{profile.name} does not accept port {server.port} on {server.host}; "
+            f"it accepts {accepted}",
+        )
+    ]
+
+
+def _check_auth(channel: Channel, profile: Profile) -> list[Problem]:
+    auth, problems = channel.auth, []
+    if auth.method not in AUTH_METHODS:
+        return [Problem("auth.method", f"must be one of {', '.join(AUTH_METHODS)}")]
+    if auth.method == "none":
+        if not _allows_anonymous(profile):
+            problems.append(
+                Problem("auth.method", f"{profile.name} requires signing in: {_offered(profile)}")
+            )
+        return problems
+    if auth.method.upper() not in profile.mechanisms:
+        problems.append(
+            Problem(
+                "auth.method",
+                f"{profile.name} does not offer {auth.method.upper()}: {_offered(profile)}",
+            )
+        )
+    if not auth.username.strip():
+        problems.append(Problem("auth.username", f"is empty; {profile.username_hint}"))
+    elif profile.fixed_username and auth.username != profile.fixed_username:
+        problems.append(
+            Problem("auth.username", f"{profile.name} expects exactly {profile.fixed_username!r}")
+        )
+    reason = secret_source_problem(auth.secret)
+    if reason:
+        problems.append(Problem("auth.secret", reason))
+    if channel.server.security == "none":
+        problems.append(
+            Problem(
+                "server.security",
+                "signing in without TLS sends the secret readable on the network: "
+                "use starttls or tls",
+            )
+        )
+    return problems
+
+
+def _offered(profile: Profile) -> str:
+    methods = [m.lower() for m in profile.mechanisms if m.lower() in AUTH_METHODS]
+    return f"use {' or '.join(methods)}" if methods else "no method this console supports"
+
+
+def _check_sender(channel: Channel, profile: Profile) -> list[Problem]:
+    sender, auth = channel.sender, channel.auth
+    if not sender.address.strip():
+        return [Problem("sender.from", "is empty; it must be an email address")]
+    problems = []
+    if not is_address(sender.address):
+        problems.append(Problem("sender.from", f"{sender.address!r} is not an email address"))
+    elif (
+        profile.sender_policy == "mailbox"
+        and auth.method != "none"
+        and auth.username.strip()
+        and sender.address.lower() != auth.username.lower()
+    ):
+        problems.append(
+            Problem(
+                "sender.from",
+                f"{profile.name} sends only as the signed-in mailbox {auth.username}; "
+                "another From is refused unless that mailbox has Send As rights",
+            )
+        )
+    if any(ord(c) < 32 or c == "\x7f" for c in sender.display_name):
+        problems.append(
+            Problem("sender.display_name", "must be one line without control characters")
+        )
+    return problems
+
+
+def _check_pacing(channel: Channel, profile: Profile) -> list[Problem]:
+    rate = channel.messages_per_minute
+    if rate is None:
+        return []
+    if rate < 1:
+        return [Problem("pacing.messages_per_minute", "must be at least 1 (or leave it out)")]
+    ceiling = provider_rate(profile)
+    if ceiling is not None and rate > ceiling:
+        outcome = "held back and sent later" if profile.limits.rate_mode == "delay" else "refused"
+        return [
+            Problem(
+                "pacing.messages_per_minute",
+                f"{profile.name} allows {ceiling} a minute; the excess is {outcome}",
+            )
+        ]
+    return []

@@ -1,0 +1,28 @@
+"""Where smtp-console keeps its files: the one place that asks platformdirs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "smtp-console"
+CONFIG_DIR_VARIABLE = "SMTP_CONSOLE_CONFIG_DIR"
+CHANNELS_DIR_VARIABLE = "SMTP_CONSOLE_CHANNELS_DIR"
+
+
+def config_dir() -> Path:
+    """The user's configuration folder for smtp-console ($SMTP_CONSOLE_CONFIG_DIR wins)."""
+    override = os.environ.get(CONFIG_DIR_VARIABLE)
+    return Path(override) if override else platformdirs.user_config_path(APP_NAME)
+
+
+def channels_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """The channels folder: the override, else $SMTP_CONSOLE_CHANNELS_DIR, else the config dir's."""
+    if override:
+        return Path(override).expanduser()
+    from_environment = os.environ.get(CHANNELS_DIR_VARIABLE)
+    if from_environment:
+        return Path(from_environment).expanduser()
+    return config_dir() / "channels"

@@ -1,0 +1,467 @@
+"""Channel files: read with tomlkit, write back keeping the user's comments, atomically."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import re
+import tempfile
+import textwrap
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import tomlkit
+from tomlkit.container import Container
+from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import Table
+
+from console import paths
+from console.channel import (
+    DEFAULT_TIMEOUT,
+    AuthSettings,
+    Channel,
+    Problem,
+    SenderSettings,
+    ServerSettings,
+    validate,
+)
+from simulator.profile import Profile
+from simulator.tomlsource import find_line
+
+NEW_FILE_MODE = 0o600
+SUFFIX = ".toml"
+
+# Every setting a channel file may hold, as (table, key); "" is the top level.
+SETTINGS: tuple[tuple[str, str], ...] = (
+    ("", "name"),
+    ("", "provider"),
+    ("", "scope"),
+    ("server", "host"),
+    ("server", "port"),
+    ("server", "security"),
+    ("server", "timeout"),
+    ("auth", "method"),
+    ("auth", "username"),
+    ("auth", "secret"),
+    ("sender", "from"),
+    ("sender", "display_name"),
+    ("pacing", "messages_per_minute"),
+)
+TABLES = ("server", "auth", "sender", "pacing")
+
+
+class ChannelFileError(Exception):
+    """A channel file that cannot be read, parsed or written: "path:line:col: field: reason"."""
+
+    def __init__(self, path: Path, line: int, col: int, field: str, reason: str) -> None:
+        self.path, self.line, self.col, self.field, self.reason = path, line, col, field, reason
+        where = str(path) + (f":{line}" if line else "") + (f":{col}" if line and col else "")
+        super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
+
+
+class ConflictError(ChannelFileError):
+    """The file changed (or appeared) on disk since it was read; nothing was written."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(path, 0, 0, "", reason)
+
+
+@dataclass(frozen=True)
+class ChannelFile:
+    """A channel as read from disk: the model, the tomlkit document behind it, and its text."""
+
+    path: Path
+    document: tomlkit.TOMLDocument
+    channel: Channel
+    text: str
+    digest: str
+    unknown: tuple[str, ...] = ()
+
+    def problems(self, profile: Profile) -> list[Problem]:
+        """Every problem in this file: misspelt settings, then validation, each with its line."""
+        return [_unknown_problem(key, self.text) for key in self.unknown] + validate(
+            self.channel, profile, self.text
+        )
+
+
+@dataclass(frozen=True)
+class ListedChannel:
+    """One file in the channels folder: read, or the reason it could not be."""
+
+    path: Path
+    file: ChannelFile | None = None
+    error: ChannelFileError | None = None
+
+    @property
+    def name(self) -> str:
+        """The channel's name, or the file name when it cannot be read."""
+        return self.file.channel.name if self.file else self.path.stem
+
+
+def channels_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """Where saved channels live (see console.paths.channels_dir)."""
+    return paths.channels_dir(override)
+
+
+def resolve(name_or_path: str, directory: str | os.PathLike[str] | None = None) -> Path:
+    """A saved channel's file by name, or the given path when it looks like one."""
+    looks_like_path = "/" in name_or_path or os.sep in name_or_path
+    if looks_like_path or name_or_path.endswith(SUFFIX):
+        return Path(name_or_path).expanduser()
+    saved = channels_dir(directory) / f"{name_or_path}{SUFFIX}"
+    here = Path(name_or_path)
+    return here if not saved.exists() and here.is_file() else saved
+
+
+def read(path: Path) -> ChannelFile:
+    """Read and parse a channel file; ChannelFileError names path, line, column and field."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ChannelFileError(path, 0, 0, "", _missing_reason(path)) from None
+    except OSError as error:
+        raise ChannelFileError(path, 0, 0, "", f"cannot be read: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ChannelFileError(path, line, 0, "", "is not UTF-8 text") from None
+    return parse(text, path, _digest(raw))
+
+
+def parse(text: str, path: Path, digest: str = "") -> ChannelFile:
+    """A channel file from its text (path is for messages)."""
+    try:
+        tomllib.loads(text)  # strict check first: tomlkit accepts a few invalid files
+        document = tomlkit.parse(text)
+    except tomllib.TOMLDecodeError as error:
+        line, col, reason = _decode_error(error, text)
+        raise ChannelFileError(path, line, col, "", f"is not valid TOML: {reason}") from None
+    except (TOMLKitError, ValueError) as error:
+        line, col = getattr(error, "line", 0), getattr(error, "col", -1) + 1
+        reason = re.sub(r" at line \d+ col \d+$", "", str(error))
+        raise ChannelFileError(path, line, col, "", f"is not valid TOML: {reason}") from None
+    data = document.unwrap()
+    channel = _channel(_Fields(path, text, data))
+    return ChannelFile(
+        path, document, channel, text, digest or _digest(text.encode()), _unknown(data)
+    )
+
+
+def list_channels(directory: str | os.PathLike[str] | None = None) -> list[ListedChannel]:
+    """Every channel file in the channels folder; unreadable ones carry their error."""
+    folder = channels_dir(directory)
+    if not folder.is_dir():
+        return []
+    listed = []
+    for path in sorted(folder.glob(f"*{SUFFIX}")):
+        if path.name.startswith("."):
+            continue
+        try:
+            listed.append(ListedChannel(path, file=read(path)))
+        except ChannelFileError as error:
+            listed.append(ListedChannel(path, error=error))
+    return listed
+
+
+def render(
+    channel: Channel,
+    document: tomlkit.TOMLDocument | None = None,
+    profile: Profile | None = None,
+) -> str:
+    """The TOML that saving would write: the document updated key by key, or a commented draft."""
+    if document is None:
+        return tomlkit.dumps(_draft_document(channel, profile))
+    updated = tomlkit.parse(document.as_string())  # the caller's document stays as it was
+    for (table, key), value in zip(SETTINGS, _values(channel), strict=True):
+        _put(updated, table, key, value)
+    return updated.as_string()
+
+
+def save(
+    channel: Channel,
+    path: Path,
+    *,
+    original: ChannelFile | None = None,
+    overwrite: bool = False,
+    profile: Profile | None = None,
+) -> ChannelFile:
+    """Write the channel atomically; refuse (ConflictError) if the file changed since `original`."""
+    text = render(channel, original.document if original else None, profile)
+    same_file = original is not None and _same(original.path, path)
+
+    def check_unchanged() -> None:
+        current = _current_digest(path)
+        if same_file and original is not None and current != original.digest:
+            raise ConflictError(path, _conflict_reason(current))
+        if not same_file and current is not None and not overwrite:
+            raise ConflictError(path, "already exists; not overwritten (choose another name)")
+
+    check_unchanged()
+    target = Path(os.path.realpath(path))
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = NEW_FILE_MODE
+    data = text.encode("utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target, data, mode, check_unchanged)
+    except OSError as error:
+        raise ChannelFileError(path, 0, 0, "", f"cannot be written: {error.strerror}") from None
+    return parse(text, path, _digest(data))
+
+
+def _write_atomically(target: Path, data: bytes, mode: int, check: Any) -> None:
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            os.fchmod(stream.fileno(), mode)
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        check()  # last look just before the rename, to keep the race window tiny
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _sync_folder(target.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the rename is still atomic
+    finally:
+        os.close(descriptor)
+
+
+def _same(a: Path, b: Path) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _current_digest(path: Path) -> str | None:
+    try:
+        return _digest(path.read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def _conflict_reason(current: str | None) -> str:
+    if current is None:
+        return "was deleted since it was read; not saved (save again under a name to recreate it)"
+    return "changed on disk since it was read; not saved (reload it, then apply your changes)"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _missing_reason(path: Path) -> str:
+    known = [p.stem for p in sorted(path.parent.glob(f"*{SUFFIX}"))] if path.parent.is_dir() else []
+    hint = f" (saved channels: {', '.join(known)})" if known else ""
+    return f"no such channel file{hint}"
+
+
+def _decode_error(error: tomllib.TOMLDecodeError, text: str) -> tuple[int, int, str]:
+    message = str(error)
+    found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
+    if found:
+        return int(found.group(1)), int(found.group(2)), reason
+    if "end of document" in message:
+        lines = text.split("\n")
+        return len(lines), len(lines[-1]) + 1, f"{reason} (the file ends too early)"
+    return 0, 0, reason
+
+
+class _Fields:
+    """Typed reads of a channel file's settings, failing with path, line, column and field."""
+
+    def __init__(self, path: Path, text: str, data: Mapping[str, Any]) -> None:
+        self.path, self.text, self.data = path, text, data
+
+    def fail(self, dotted: str, reason: str) -> ChannelFileError:
+        line = find_line(self.text, dotted)
+        return ChannelFileError(self.path, line, _column(self.text, line, dotted), dotted, reason)
+
+    def get(self, dotted: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        node: Any = self.data
+        parts = dotted.split(".")
+        for depth, part in enumerate(parts):
+            if not isinstance(node, Mapping):
+                raise self.fail(".".join(parts[:depth]), "must be a table")
+            if part not in node:
+                if default is ...:
+                    raise self.fail(dotted, "is missing")
+                return default
+            node = node[part]
+        if (
+            isinstance(node, bool)
+            and kind in (int, float, (int, float))
+            or not isinstance(node, kind)
+        ):
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise self.fail(dotted, f"must be {_kind_name(names)}, not {_toml_type(node)}")
+        return node
+
+
+def _kind_name(names: str) -> str:
+    return {"str": "a string", "int": "a whole number", "int or float": "a number"}.get(
+        names, names
+    )
+
+
+def _toml_type(value: object) -> str:
+    kinds = {bool: "true/false", int: "a number", float: "a number", str: "a string"}
+    kinds_list: dict[type, str] = {list: "a list", dict: "a table"}
+    return kinds.get(type(value)) or kinds_list.get(type(value)) or type(value).__name__
+
+
+def _column(text: str, line: int, dotted: str) -> int:
+    if not line:
+        return 0
+    content = text.splitlines()[line - 1]
+    index = content.find(dotted.rsplit(".", 1)[-1])
+    return index + 1 if index >= 0 else 1
+
+
+def _channel(fields: _Fields) -> Channel:
+    method = fields.get("auth.method", str, "none")
+    pacing = fields.get("pacing.messages_per_minute", int, None)
+    return Channel(
+        name=fields.get("name", str, fields.path.stem),
+        provider=fields.get("provider", str),
+        scope=fields.get("scope", str, "personal"),
+        server=ServerSettings(
+            host=fields.get("server.host", str),
+            port=fields.get("server.port", int),
+            security=fields.get("server.security", str, "starttls"),
+            timeout=float(fields.get("server.timeout", (int, float), DEFAULT_TIMEOUT)),
+        ),
+        auth=AuthSettings(
+            method=method,
+            username=fields.get("auth.username", str, ""),
+            secret=fields.get("auth.secret", str, "keyring"),
+        ),
+        sender=SenderSettings(
+            address=fields.get("sender.from", str),
+            display_name=fields.get("sender.display_name", str, ""),
+        ),
+        messages_per_minute=pacing,
+    )
+
+
+def _unknown(data: Mapping[str, Any]) -> tuple[str, ...]:
+    known = {f"{t}.{k}" if t else k for t, k in SETTINGS} | set(TABLES)
+    found = []
+    for key, value in data.items():
+        if key in TABLES and isinstance(value, Mapping):
+            found += [f"{key}.{inner}" for inner in value if f"{key}.{inner}" not in known]
+        elif key not in known:
+            found.append(key)
+    return tuple(found)
+
+
+def _unknown_problem(dotted: str, text: str) -> Problem:
+    known = [f"{t}.{k}" if t else k for t, k in SETTINGS]
+    close = difflib.get_close_matches(dotted, known, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return Problem(dotted, f"is not a channel setting{hint}", find_line(text, dotted))
+
+
+def _values(channel: Channel) -> tuple[object, ...]:
+    server, auth, sender = channel.server, channel.auth, channel.sender
+    return (
+        channel.name,
+        channel.provider,
+        channel.scope,
+        server.host,
+        server.port,
+        server.security,
+        server.timeout,
+        auth.method,
+        auth.username,
+        auth.secret,
+        sender.address,
+        sender.display_name,
+        channel.messages_per_minute,
+    )
+
+
+def _put(document: tomlkit.TOMLDocument, table: str, key: str, value: object) -> None:
+    """Set one value, touching the document only where it differs, so comments stay put."""
+    container: Container | Table
+    if table:
+        if table not in document:
+            if value is None or value == "":
+                return
+            document.add(table, tomlkit.table())
+        container = cast(Table, document[table])
+    else:
+        container = document
+    if value is None:
+        if key in container:
+            del container[key]
+        return
+    if value == "" and key == "display_name" and key not in container:
+        return
+    current = container.get(key)
+    if current is not None and type(current) is not bool and current == value:
+        return
+    container[key] = value
+
+
+_DRAFT_COMMENTS = {
+    "name": "the channel's name: `smtp-console check NAME` finds it",
+    "provider": "a provider profile id (`smtp-console providers`)",
+    "scope": "personal: one person's credentials; shared: a team's (relays only)",
+    "host": "the provider's submission server",
+    "port": "587 or 25 with starttls, 465 with tls",
+    "security": "starttls, tls (implicit, from the first byte) or none",
+    "timeout": "seconds to wait for the server",
+    "method": "login, plain, xoauth2 or none",
+    "username": "the sign-in name",
+    "secret": "where the secret lives: keyring, env:NAME, command:CMD or prompt",
+    "from": "the From address",
+    "display_name": "the name shown beside the From address",
+    "messages_per_minute": "the most this channel sends in a minute",
+}
+
+
+def _draft_document(channel: Channel, profile: Profile | None) -> tomlkit.TOMLDocument:
+    document = tomlkit.document()
+    document.add(tomlkit.comment(f"smtp-console delivery channel {channel.name!r}."))
+    document.add(tomlkit.comment("The password or token is never written here: see auth.secret."))
+    comments = dict(_DRAFT_COMMENTS)
+    if profile is not None:
+        document.add(tomlkit.comment(f"Provider: {profile.name}."))
+        for line in textwrap.wrap(profile.summary, 76):
+            document.add(tomlkit.comment(line))
+        comments["username"] = profile.username_hint
+        comments["port"] = "this provider accepts " + ", ".join(
+            f"{e.port} ({e.security})" for e in profile.endpoints
+        )
+        methods = [m.lower() for m in profile.mechanisms]
+        comments["method"] = f"{', '.join(methods) or 'none'}: what {profile.name} offers"
+    for (table, key), value in zip(SETTINGS, _values(channel), strict=True):
+        if value is None or (value == "" and key == "display_name"):
+            continue
+        if table and table not in document:
+            document.add(tomlkit.nl())
+            document.add(table, tomlkit.table())
+        container = cast(Table, document[table]) if table else document
+        container.add(tomlkit.comment(comments[key]))
+        container.add(key, value)
+    return document
