@@ -63,7 +63,7 @@ class Recommendation:
     def overrides(self) -> dict[str, Any]:
         """The channel settings this recommendation fixes beyond the provider's defaults."""
         pairs = {
-            "auth_method": self.auth,
+            "method": self.auth,
             "host": self.host,
             "port": self.port,
             "security": self.security,

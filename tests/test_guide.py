@@ -58,7 +58,7 @@ def test_office365_personal_path_recommends_basic_login() -> None:
     assert isinstance(node, Recommendation)
     assert node.id == "office365-personal"
     assert node.provider == "office365"
-    assert node.overrides() == {"auth_method": "login"}
+    assert node.overrides() == {"method": "login"}
     text = " ".join(node.limits + node.warnings + node.cons)
     for fact in ("30 messages a minute", "10,000 recipients", "One From address", "December 2026"):
         assert fact in text
@@ -82,7 +82,7 @@ def test_team_scope_and_internal_only_lead_to_direct_send() -> None:
     assert isinstance(node, Recommendation)
     assert node.id == "office365-direct-send"
     assert node.overrides() == {
-        "auth_method": "none",
+        "method": "none",
         "host": "yourdomain-com.mail.protection.outlook.com",
         "port": 25,
         "security": "starttls",
