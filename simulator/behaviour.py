@@ -1,0 +1,225 @@
+"""A provider's dialogue rules, derived from its profile: what it says, when, and to whom."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from email.utils import getaddresses
+from typing import Protocol
+
+from simulator.profile import Limits, Profile, Reply
+from simulator.state import Account, State
+
+# The dialogue stages a transaction refusal can wait for, in the order they come.
+TRANSACTION_STAGES = ("mail", "rcpt", "data", "dot")
+
+# RFC replies for commands the behaviour vocabulary does not cover; a profile may override them.
+_EXTRA_REPLIES = {
+    "rset_ok": "250 2.0.0 Resetting",
+    "noop_ok": "250 2.0.0 OK",
+    "vrfy": "252 2.1.5 Cannot VRFY user, but will accept message and attempt delivery",
+    "not_implemented": "502 5.5.1 Command not implemented",
+    "auth_aborted": "501 5.7.0 Authentication aborted",
+    "auth_bad_encoding": "501 5.5.2 Cannot Base64-decode Client responses",
+    "local_error": "451 4.3.0 Requested action aborted: local error in processing",
+}
+
+
+class Credentials(Protocol):
+    """What a SASL exchange yields: who, how, and a way to test a candidate secret."""
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...  # "password" or "token"
+
+    def matches(self, candidate: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class AuthDecision:
+    """The behaviour key to answer an AUTH with, and the account when it succeeded."""
+
+    key: str
+    account: Account | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the client is now authenticated."""
+        return self.key == "auth_ok"
+
+
+class Behaviour:
+    """Everything the server needs to speak as one provider."""
+
+    def __init__(self, profile: Profile, limits: Limits | None = None, seed: int = 0) -> None:
+        self.profile = profile
+        self.limits = limits or profile.limits
+        self.seed = seed
+
+    # Replies
+
+    def has(self, key: str) -> bool:
+        """True when the profile knows this behaviour key."""
+        return key in self.profile.replies
+
+    def text(self, key: str) -> str:
+        """The raw reply text for a key (profile first, then the RFC extras)."""
+        reply = self.profile.replies.get(key)
+        return reply.text if reply else _EXTRA_REPLIES[key]
+
+    def render(self, key: str, values: Mapping[str, object]) -> str:
+        """The reply for a key with its placeholders filled."""
+        reply = self.profile.replies.get(key)
+        if reply is None:
+            reply = Reply(key, _EXTRA_REPLIES[key], "any", "RFC", "RFC 5321")
+        return reply.render(host=self.profile.host_token, **values)
+
+    def stage(self, key: str) -> str:
+        """The dialogue stage at which the provider sends this reply."""
+        return self.profile.reply(key).stage
+
+    def refusal_stage(self, key: str) -> str:
+        """The transaction stage at which a refusal is sent (earlier stages mean MAIL)."""
+        stage = self.stage(key)
+        return stage if stage in TRANSACTION_STAGES else "mail"
+
+    def session_rng(self, number: int) -> random.Random:
+        """The random source for one session, the same for the same seed and session."""
+        return random.Random(f"{self.seed}/{self.profile.id}/{number}")
+
+    # EHLO and TLS
+
+    @property
+    def tls_required(self) -> bool:
+        """True when mail may only be sent after TLS is up."""
+        return self.profile.tls_required
+
+    @property
+    def auth_required(self) -> bool:
+        """True when the provider only takes mail from authenticated clients."""
+        return bool(self.profile.mechanisms)
+
+    @property
+    def size_limit(self) -> int | None:
+        """The largest message accepted, in bytes, or None."""
+        return self.limits.max_message_bytes or _advertised_size(self.profile.ehlo_after_tls)
+
+    def extensions(self, *, tls: bool, starttls_offered: bool) -> list[str]:
+        """The EHLO keywords advertised in this state, SIZE set to the enforced limit."""
+        listed = self.profile.ehlo_after_tls if tls else self.profile.ehlo_before_tls
+        lines = []
+        for line in listed:
+            keyword = line.split(" ", 1)[0].upper()
+            if keyword == "STARTTLS" and (tls or not starttls_offered):
+                continue
+            if keyword == "SIZE" and self.limits.max_message_bytes:
+                line = f"SIZE {self.limits.max_message_bytes}"
+            lines.append(line)
+        return lines
+
+    def ehlo(self, values: Mapping[str, object], *, tls: bool, starttls_offered: bool) -> str:
+        """The whole multi-line EHLO reply."""
+        first = self.render("ehlo", values).split("\r\n")[0]
+        code, greeting = first[:3], first[4:]
+        lines = [greeting, *self.extensions(tls=tls, starttls_offered=starttls_offered)]
+        return "\r\n".join(
+            f"{code}{' ' if n == len(lines) - 1 else '-'}{line}" for n, line in enumerate(lines)
+        )
+
+    def helo(self, values: Mapping[str, object]) -> str:
+        """The one-line HELO reply."""
+        first = self.render("ehlo", values).split("\r\n")[0]
+        return first[:3] + " " + first[4:]
+
+    def advertised_mechanisms(self, *, tls: bool) -> tuple[str, ...]:
+        """The SASL mechanisms listed in EHLO in this TLS state."""
+        listed = self.profile.ehlo_after_tls if tls else self.profile.ehlo_before_tls
+        found: list[str] = []
+        for line in listed:
+            upper = line.upper()
+            if upper.startswith(("AUTH ", "AUTH=")):
+                found.extend(m for m in upper[5:].split() if m not in found)
+        return tuple(found)
+
+    def auth_allowed(self, *, tls: bool) -> bool:
+        """True when AUTH may be attempted in this TLS state."""
+        return tls or not self.tls_required or bool(self.advertised_mechanisms(tls=False))
+
+    def usable_mechanism(self, mechanism: str) -> bool:
+        """True when the provider accepts this mechanism."""
+        return mechanism.upper() in self.profile.mechanisms
+
+    # Decisions
+
+    def authenticate(self, state: State, credentials: Credentials) -> AuthDecision:
+        """Judge a sign-in against the accounts and the tenant's switches."""
+        password = credentials.kind == "password"
+        if password and state.basic_auth_retired:
+            return AuthDecision("auth_retired")
+        account = state.account(credentials.username)
+        if not password:
+            if account is None or not any(credentials.matches(t) for t in account.tokens):
+                return AuthDecision("auth_token_invalid")
+        else:
+            if account is None:
+                return AuthDecision("auth_failed")
+            by_app = bool(account.app_password) and credentials.matches(account.app_password or "")
+            by_password = bool(account.password) and credentials.matches(account.password or "")
+            if not (by_app or by_password):
+                return AuthDecision("auth_failed")
+            if account.two_step and not by_app:
+                return AuthDecision("auth_app_password_required")
+        if not state.smtp_auth_enabled:
+            return AuthDecision("auth_disabled")
+        if password and not state.basic_auth_enabled:
+            return AuthDecision("auth_basic_disabled")
+        if password and state.security_defaults:
+            return AuthDecision("auth_security_defaults")
+        return AuthDecision("auth_ok", account)
+
+    def sender_refusal(
+        self, state: State, account: Account | None, addresses: list[str]
+    ) -> tuple[str, str] | None:
+        """The behaviour key refusing one of these senders, and that sender; None if all may."""
+        for address in addresses:
+            key = self._refuse_sender(state, account, address)
+            if key:
+                return key, address
+        return None
+
+    def _refuse_sender(self, state: State, account: Account | None, address: str) -> str | None:
+        if state.send_as_denied:
+            return "send_as_denied"
+        policy = self.profile.sender_policy
+        if account is None or policy == "any" or account.may_send_as(address):
+            return None
+        if policy == "mailbox":
+            return "send_as_denied"
+        if not account.verified_domains and not account.send_as:
+            return None  # an account set up without identities may send as anyone
+        domain = address.rpartition("@")[2].lower()
+        verified = domain in {d.lower() for d in account.verified_domains}
+        return None if verified else "sender_unverified"
+
+
+def header_senders(from_header: str | None) -> list[str]:
+    """The addresses in a From header."""
+    if not from_header:
+        return []
+    return [address for _, address in getaddresses([from_header]) if address]
+
+
+def effective_limits(profile: Profile, overrides: Mapping[str, object] | None) -> Limits:
+    """The profile's limits with a scenario's overrides applied."""
+    return replace(profile.limits, **dict(overrides or {}))  # type: ignore[arg-type]
+
+
+def _advertised_size(extensions: tuple[str, ...]) -> int | None:
+    for line in extensions:
+        keyword, _, value = line.partition(" ")
+        if keyword.upper() == "SIZE" and value.strip().isdigit():
+            return int(value)
+    return None

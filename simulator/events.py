@@ -1,0 +1,68 @@
+"""What happens inside the simulator, as a stream of small immutable events."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+EventKind = Literal[
+    "session-open",
+    "command",
+    "reply",
+    "accepted",
+    "delayed",
+    "refused",
+    "session-close",
+    "control",
+    "scenario",
+]
+MASK = "****"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing the simulator saw or did; secrets are already masked in `text`."""
+
+    kind: EventKind
+    session: str
+    text: str
+    virtual_time: float
+    real_time: float
+
+    def as_dict(self) -> dict[str, object]:
+        """The event as plain data, for JSON logs."""
+        return asdict(self)
+
+
+Listener = Callable[[Event], None]
+
+
+class EventBus:
+    """Fans events out to subscribers and keeps the most recent ones."""
+
+    def __init__(self, keep: int = 2000) -> None:
+        self.recent: deque[Event] = deque(maxlen=keep)
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` for every later event; returns the unsubscribe function."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def emit(self, event: Event) -> None:
+        """Record an event and hand it to every subscriber."""
+        self.recent.append(event)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a faulty subscriber must not break an SMTP session
+                log.exception("event listener failed")

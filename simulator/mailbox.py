@@ -1,0 +1,100 @@
+"""Accepted messages: kept in memory and, when asked, written durably to a Maildir."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import itertools
+import os
+import socket
+import time
+from dataclasses import dataclass, field, replace
+from email.message import Message
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One accepted message with its envelope and when it was taken in."""
+
+    envelope_from: str
+    recipients: tuple[str, ...]
+    raw: bytes = field(repr=False)
+    message: Message = field(repr=False)
+    user: str | None
+    session: str
+    accepted_virtual: float
+    accepted_real: float
+    deliver_at_virtual: float
+    delayed: bool
+    queue_id: str = ""
+    path: Path | None = None
+
+    @property
+    def subject(self) -> str:
+        """The Subject header, or an empty string."""
+        return str(self.message.get("Subject", ""))
+
+
+def parse(raw: bytes) -> Message:
+    """Parse message bytes leniently (what a provider accepts, we accept)."""
+    return email.message_from_bytes(raw, policy=email.policy.compat32)
+
+
+class Maildir:
+    """A Maildir (tmp/, new/, cur/) written with fsync before a message counts as stored."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        for sub in ("tmp", "new", "cur"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        self._counter = itertools.count(1)
+        self._host = socket.gethostname().replace("/", "_").replace(":", "_") or "localhost"
+
+    def store(self, raw: bytes) -> Path:
+        """Write one message; return its path in new/ once it is safely on disk."""
+        name = f"{time.time_ns()}.P{os.getpid()}Q{next(self._counter)}.{self._host}"
+        temporary = self.root / "tmp" / name
+        final = self.root / "new" / name
+        with open(temporary, "wb") as out:
+            out.write(raw)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, final)
+        directory = os.open(self.root / "new", os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        return final
+
+
+class Mailbox:
+    """Every message the simulator accepted, in order."""
+
+    def __init__(self, maildir: Path | None = None) -> None:
+        self.messages: list[StoredMessage] = []
+        self.maildir = Maildir(maildir) if maildir else None
+        self._changed = asyncio.Event()
+
+    async def store(self, message: StoredMessage) -> StoredMessage:
+        """Keep a message (on disk first, when a Maildir is set) and return what was kept."""
+        if self.maildir is not None:
+            path = await asyncio.to_thread(self.maildir.store, message.raw)
+            message = replace(message, path=path)
+        self.messages.append(message)
+        self._changed.set()
+        return message
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> list[StoredMessage]:
+        """Wait until at least `count` messages are stored; TimeoutError after `timeout`."""
+        async with asyncio.timeout(timeout):
+            while len(self.messages) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return list(self.messages)
+
+    def clear(self) -> None:
+        """Forget the messages held in memory (the Maildir keeps its files)."""
+        self.messages.clear()

@@ -1,0 +1,198 @@
+"""The Simulator: a provider-faithful SMTP server running on the current event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+
+from simulator import state as state_controls
+from simulator.behaviour import Behaviour
+from simulator.clock import VirtualClock
+from simulator.events import MASK, Event, EventBus
+from simulator.faults import FaultConfig, Faults
+from simulator.limits import Ledger
+from simulator.mailbox import Mailbox
+from simulator.profile import Profile, load
+from simulator.scenario import LEDGER_ACTIONS, Scenario, TimedEvent, play
+from simulator.session import ProviderSMTP, Services
+from simulator.state import Account, State
+from simulator.tls import TLSMaterial
+
+
+class Simulator:
+    """An SMTP server that answers as one provider does; an async context manager."""
+
+    def __init__(
+        self,
+        provider: str | Profile,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls_port: int | None = None,
+        accounts: Iterable[Account] = (),
+        scenario: Scenario | None = None,
+        clock: VirtualClock | None = None,
+        clock_speed: float = 1.0,
+        seed: int = 0,
+        maildir: Path | None = None,
+        allow_remote: bool = False,
+        ca_out: Path | None = None,
+    ) -> None:
+        self.profile = load(provider) if isinstance(provider, str) else provider
+        if scenario is not None and scenario.provider != self.profile.id:
+            raise ValueError(
+                f"the scenario is written for {scenario.provider!r}, not {self.profile.id!r}"
+            )
+        if not allow_remote and not is_loopback(host):
+            raise ValueError(f"{host} is not a loopback address; pass allow_remote to bind it")
+        if scenario is not None:
+            clock_speed = scenario.clock_speed if clock_speed == 1.0 else clock_speed
+            seed = scenario.seed if seed == 0 else seed
+        self.host, self.port, self.tls_port = host, port, tls_port
+        self.seed = seed
+        self.scenario = scenario
+        self.clock = clock or VirtualClock(speed=clock_speed)
+        limits = scenario.apply_limits(self.profile.limits) if scenario else self.profile.limits
+        self.behaviour = Behaviour(self.profile, limits, seed)
+        self.state = State()
+        for account in [*(scenario.accounts if scenario else []), *accounts]:
+            self.state.add(account)
+        self.ledger = Ledger(limits, self.clock)
+        self.faults = Faults(scenario.faults if scenario else FaultConfig(), seed, self.clock)
+        self.mailbox = Mailbox(maildir)
+        self.events = EventBus()
+        self.ca_out = ca_out
+        self.ca_file = Path()
+        self._tls: TLSMaterial | None = None
+        self._servers: list[asyncio.Server] = []
+        self._services: Services | None = None
+        self._scenario_task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Listen on host:port (and tls_port for implicit TLS); returns once listening."""
+        loop = asyncio.get_running_loop()
+        names = ["localhost", "127.0.0.1", "::1", self.host, self.profile.host_token]
+        self._tls = TLSMaterial([*names, *(e.host for e in self.profile.endpoints)])
+        self.ca_file = self._tls.write_ca(self.ca_out)
+        context = self._tls.server_context()
+        services = Services(
+            behaviour=self.behaviour,
+            state=self.state,
+            ledger=self.ledger,
+            mailbox=self.mailbox,
+            clock=self.clock,
+            events=self.events,
+            faults=self.faults,
+            tls_context=context,
+        )
+        self._services = services
+        hostname = self.profile.host_token
+        try:
+            plain = await loop.create_server(
+                partial(ProviderSMTP, services, hostname=hostname), self.host, self.port
+            )
+            self._servers.append(plain)
+            self.port = plain.sockets[0].getsockname()[1]
+            if self.tls_port is not None:
+                wrapped = await loop.create_server(
+                    partial(ProviderSMTP, services, hostname=hostname, implicit_tls=True),
+                    self.host,
+                    self.tls_port,
+                    ssl=context,
+                )
+                self._servers.append(wrapped)
+                self.tls_port = wrapped.sockets[0].getsockname()[1]
+        except BaseException:
+            await self.stop()
+            raise
+        if self.scenario is not None and self.scenario.events:
+            self._scenario_task = asyncio.create_task(
+                play(self.scenario.events, self, announce=self._announce)
+            )
+
+    async def stop(self) -> None:
+        """Stop listening, close every session and remove temporary files."""
+        if self._scenario_task is not None:
+            self._scenario_task.cancel()
+            await asyncio.gather(self._scenario_task, return_exceptions=True)
+            self._scenario_task = None
+        for server in self._servers:
+            server.close()
+        if self._services is not None:
+            for session in list(self._services.open_sessions):
+                if session.transport is not None:
+                    session.transport.close()
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+        if self._tls is not None:
+            self._tls.cleanup()
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A client TLS context that trusts this simulator's certificate authority."""
+        if self._tls is None:
+            raise RuntimeError("the simulator is not started")
+        return self._tls.client_context()
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """Receive every later event; returns the function that unsubscribes."""
+        return self.events.subscribe(callback)
+
+    def add_account(self, account: Account) -> None:
+        """Add (or replace) an account while the server runs."""
+        self.state.add(account)
+
+    def control(self, action: str, user: str | None = None, value: str | None = None) -> None:
+        """Apply a trainer or scenario control (see simulator.state.CONTROLS)."""
+        if action not in state_controls.CONTROLS:
+            raise KeyError(f"unknown control {action!r}")
+        if action in LEDGER_ACTIONS:
+            self._ledger_control(action, user)
+        else:
+            state_controls.apply(self.state, action, user, value)
+        shown = MASK if action == "rotate_password" and value else value
+        detail = " ".join(str(p) for p in (action, user, shown) if p)
+        self.events.emit(Event("control", "", detail, self.clock.now(), time.time()))
+
+    def _ledger_control(self, action: str, user: str | None) -> None:
+        if action == "reset_limits":
+            self.ledger.reset(user)
+            return
+        users: list[str | None] = [user] if user else list(self.state.accounts)
+        for name in users or [None]:
+            if action == "use_up_quota":
+                self.ledger.use_up_quota(name)
+            else:
+                self.ledger.throttle(name)
+
+    def _announce(self, event: TimedEvent) -> None:
+        text = event.note or event.action
+        self.events.emit(Event("scenario", "", text, self.clock.now(), time.time()))
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

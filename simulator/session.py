@@ -1,0 +1,583 @@
+"""One SMTP connection, spoken in a provider's own words (an aiosmtpd SMTP subclass)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import ssl
+import time
+from asyncio import sslproto
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from email.utils import format_datetime
+
+from aiosmtpd.smtp import SMTP
+
+from simulator import auth
+from simulator.behaviour import Behaviour, header_senders
+from simulator.clock import VirtualClock
+from simulator.events import MASK, Event, EventBus, EventKind
+from simulator.faults import Faults, SessionFaults, is_reply_text
+from simulator.limits import Ledger
+from simulator.mailbox import Mailbox, StoredMessage, parse
+from simulator.state import Account, State
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024  # memory bound when a profile sets no size limit
+COMMAND_LINE_LIMIT = 1001  # RFC 5321 4.5.3.1.4 (512) is too strict for real clients
+
+
+@dataclass
+class Services:
+    """What every session of one simulator shares."""
+
+    behaviour: Behaviour
+    state: State
+    ledger: Ledger
+    mailbox: Mailbox
+    clock: VirtualClock
+    events: EventBus
+    faults: Faults
+    tls_context: ssl.SSLContext | None
+    sessions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    open_sessions: set[ProviderSMTP] = field(default_factory=set)
+
+    def emit(self, kind: EventKind, session: str, text: str) -> None:
+        """Publish one event stamped with virtual and real time."""
+        self.events.emit(Event(kind, session, text, self.clock.now(), time.time()))
+
+
+@dataclass
+class Transaction:
+    """The envelope of the message being sent."""
+
+    sender: str | None = None
+    recipients: list[str] = field(default_factory=list)
+
+
+class Disconnect(Exception):
+    """The session ends here (a 421, a fault, or the client went away)."""
+
+
+class ProviderSMTP(SMTP):
+    """An aiosmtpd session whose every reply, and its stage, come from the provider profile."""
+
+    def __init__(self, services: Services, *, hostname: str, implicit_tls: bool = False) -> None:
+        super().__init__(
+            services,
+            hostname=hostname,
+            tls_context=services.tls_context,
+            data_size_limit=None,
+            enable_SMTPUTF8=True,
+            timeout=300,
+        )
+        self.services = services
+        self.behaviour = services.behaviour
+        self.implicit_tls = implicit_tls
+        self.number = 0
+        self.name = "s0"
+        self.session_id = ""
+        self.faults: SessionFaults | None = None
+        self._ids = services.behaviour.session_rng(0)
+        self.counted_user: str | None = None
+        self.connection_refusal: str | None = None
+        self._reset_session()
+
+    # Connection lifecycle
+
+    def _reset_session(self) -> None:
+        self.greeted = False
+        self.account: Account | None = None
+        self.user: str | None = None
+        self.transaction = Transaction()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        upgraded = self._original_transport is not None
+        super().connection_made(transport)
+        if upgraded:
+            self._reset_session()
+            self.services.emit("session-open", self.name, "TLS established (STARTTLS)")
+            return
+        self.number = next(self.services.sessions)
+        self.name = f"s{self.number}"
+        self._ids = self.behaviour.session_rng(self.number)
+        self.session_id = f"{self._ids.getrandbits(64):016X}"
+        self.faults = self.services.faults.session(self.number)
+        self.services.open_sessions.add(self)
+        security = " over TLS" if self.implicit_tls else ""
+        self.services.emit("session-open", self.name, f"connection from {self.peer}{security}")
+
+    @property
+    def peer(self) -> str:
+        """The client's address as host:port."""
+        peer = self.session.peer if self.session else None
+        return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "?")
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self in self.services.open_sessions:
+            self.services.open_sessions.discard(self)
+            if self.counted_user is not None:
+                self.services.ledger.disconnect(self.counted_user)
+                self.counted_user = None
+            self.services.emit("session-close", self.name, "connection closed")
+        super().connection_lost(error)
+
+    @property
+    def tls(self) -> bool:
+        """True when this session is encrypted."""
+        return self.implicit_tls or self._tls_protocol is not None
+
+    # Replies and events
+
+    def values(self, **extra: object) -> dict[str, object]:
+        """The placeholder values for a reply in this session."""
+        now = self.services.clock.datetime()
+        peer = self.session.peer if self.session else None
+        sender = self.transaction.sender or ""
+        values: dict[str, object] = {
+            "id": self.session_id,
+            "ip": peer[0] if peer else "127.0.0.1",
+            "user": self.user or "",
+            "sender": sender,
+            "domain": sender.rpartition("@")[2],
+            "date": format_datetime(now),
+            "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+        values.update(extra)
+        return {k: _printable(str(v)) for k, v in values.items()}
+
+    async def push(self, status: str) -> None:  # type: ignore[override]
+        self.services.emit("reply", self.name, status.replace("\r\n", "\n"))
+        await super().push(status)
+
+    async def reply(self, key: str, **extra: object) -> None:
+        """Send the provider's reply for a behaviour key; a 421 ends the session."""
+        text = self.behaviour.render(key, self.values(**extra))
+        await self.push(text)
+        if text.startswith("421"):
+            raise Disconnect(key)
+
+    async def refuse(self, key: str, **extra: object) -> None:
+        """Refuse the message in progress and record why."""
+        self.services.emit("refused", self.name, key)
+        try:
+            await self.reply(key, **extra)
+        finally:
+            self.transaction = Transaction()
+
+    def note_command(self, text: str) -> None:
+        """Publish the command the client sent (already masked where needed)."""
+        self.services.emit("command", self.name, text)
+
+    # The command loop
+
+    async def _handle_client(self) -> None:
+        try:
+            if not await self._fault("CONNECT"):
+                await self.reply("greeting")
+            while self.transport is not None:
+                line = await self._read_line()
+                if line is None:
+                    self.note_command("(line too long)")
+                    await self.reply("unknown_command", command="(line too long)")
+                    continue
+                try:
+                    await self._dispatch(line)
+                except (Disconnect, ConnectionError, asyncio.IncompleteReadError):
+                    raise
+                except Exception:  # a simulator bug must not leave the client hanging
+                    log.exception("%s: error while handling a command", self.name)
+                    self.transaction = Transaction()
+                    await self.reply("local_error")
+        except Disconnect:
+            self._close()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            self._close()
+
+    async def _read_line(self) -> bytes | None:
+        """One command line without its CRLF, or None when it was too long (and discarded)."""
+        try:
+            return (await self._reader.readuntil(b"\n")).rstrip(b"\r\n")
+        except asyncio.LimitOverrunError as error:
+            await self._reader.readexactly(error.consumed)
+            while True:
+                try:
+                    await self._reader.readuntil(b"\n")
+                    return None
+                except asyncio.LimitOverrunError as more:
+                    await self._reader.readexactly(more.consumed)
+
+    async def _dispatch(self, line: bytes) -> None:
+        verb_bytes, _, arg_bytes = line.partition(b" ")
+        verb = verb_bytes.decode("ascii", "replace").upper()
+        arg = arg_bytes.strip().decode("utf-8", "surrogateescape") or None
+        self.note_command(_masked_command(verb, arg, line))
+        handler = self._commands().get(verb)
+        if not verb.isalpha() or handler is None:
+            await self.reply("unknown_command", command=verb[:32])
+            return
+        self._reset_timeout()
+        if await self._fault(verb):
+            return
+        await handler(arg)
+
+    def _commands(self) -> dict[str, Callable[[str | None], Awaitable[None]]]:
+        return {
+            "EHLO": self.smtp_EHLO,
+            "HELO": self.smtp_HELO,
+            "STARTTLS": self.smtp_STARTTLS,
+            "AUTH": self.smtp_AUTH,
+            "MAIL": self.smtp_MAIL,
+            "RCPT": self.smtp_RCPT,
+            "DATA": self.smtp_DATA,
+            "RSET": self.smtp_RSET,
+            "NOOP": self.smtp_NOOP,
+            "QUIT": self.smtp_QUIT,
+            "VRFY": self.smtp_VRFY,
+        }
+
+    async def _fault(self, command: str) -> bool:
+        """Apply seeded faults to a command; True when a fault answered it instead."""
+        faults = self.faults
+        if faults is None:
+            return False
+        delay = faults.latency(command)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if faults.should_disconnect(command):
+            self.services.emit("refused", self.name, f"fault: disconnect at {command}")
+            raise Disconnect("fault")
+        injected = faults.injected(command)
+        if injected is None:
+            return False
+        self.services.emit("refused", self.name, f"fault: {injected} at {command}")
+        if is_reply_text(injected):
+            await self.push(injected)
+            if injected.startswith("421"):
+                raise Disconnect("fault")
+        else:
+            await self.reply(injected)
+        if command in ("MAIL", "RCPT", "DATA", "DOT"):
+            self.transaction = Transaction() if command != "RCPT" else self.transaction
+        return True
+
+    def _close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    # Greeting and TLS
+
+    async def smtp_EHLO(self, arg: str | None) -> None:
+        if not arg:
+            await self.reply("syntax_error")
+            return
+        self.greeted = True
+        self.transaction = Transaction()
+        offered = self.services.state.starttls_offered and self.tls_context is not None
+        await self.push(self.behaviour.ehlo(self.values(), tls=self.tls, starttls_offered=offered))
+
+    async def smtp_HELO(self, arg: str | None) -> None:
+        if not arg:
+            await self.reply("syntax_error")
+            return
+        self.greeted = True
+        self.transaction = Transaction()
+        await self.push(self.behaviour.helo(self.values()))
+
+    async def smtp_STARTTLS(self, arg: str | None) -> None:
+        offered = self.services.state.starttls_offered and "STARTTLS" in {
+            e.upper() for e in self.behaviour.profile.ehlo_before_tls
+        }
+        if self.tls_context is None or not offered:
+            await self.reply("unknown_command", command="STARTTLS")
+            return
+        if arg:
+            await self.reply("syntax_error")
+            return
+        if self.tls or not self.greeted:
+            await self.reply("bad_sequence")
+            return
+        await self.reply("starttls_ready")
+        await self._start_tls()
+
+    async def _start_tls(self) -> None:
+        """Switch this connection to TLS in place, as aiosmtpd's own STARTTLS does."""
+        assert self.tls_context is not None and self.transport is not None
+        waiter: asyncio.Future[None] = self.loop.create_future()
+        self._tls_protocol = sslproto.SSLProtocol(
+            self.loop, self, self.tls_context, waiter, server_side=True
+        )
+        self._original_transport = plain = self.transport
+        plain.set_protocol(self._tls_protocol)
+        self.transport = self._tls_protocol._app_transport
+        self._tls_protocol.connection_made(plain)
+        try:
+            await waiter
+        except (ssl.SSLError, OSError) as error:
+            self.services.emit("session-close", self.name, f"TLS handshake failed: {error}")
+            raise Disconnect("tls") from None
+
+    # Authentication
+
+    async def smtp_AUTH(self, arg: str | None) -> None:
+        state = self.services.state
+        if not self.greeted or self.user is not None or self.transaction.sender:
+            await self.reply("bad_sequence")
+            return
+        parts = (arg or "").split()
+        if not parts or len(parts) > 2:
+            await self.reply("syntax_error")
+            return
+        mechanism, initial = parts[0].upper(), (parts[1] if len(parts) == 2 else None)
+        if not self.behaviour.auth_allowed(tls=self.tls):
+            await self.reply("tls_required_auth")
+            return
+        if not self.behaviour.usable_mechanism(mechanism):
+            await self.reply("auth_mechanism_unsupported")
+            return
+        challenge = f"<{self._ids.getrandbits(48)}.{int(time.time())}@{self.hostname}>".encode()
+        try:
+            credentials = await auth.read_credentials(mechanism, initial, self._ask, challenge)
+        except auth.SaslError as error:
+            await self.reply(error.key)
+            return
+        decision = self.behaviour.authenticate(state, credentials)
+        if not decision.ok:
+            if mechanism == "XOAUTH2" and self.behaviour.has("xoauth2_challenge"):
+                await self._exchange(self.behaviour.render("xoauth2_challenge", self.values()))
+            await self.reply(decision.key, user=credentials.username)
+            return
+        assert decision.account is not None
+        await self._signed_in(decision.account)
+
+    async def _signed_in(self, account: Account) -> None:
+        if not self.services.ledger.connect(account.username):
+            stage = self.behaviour.stage("too_many_connections")
+            if stage not in ("mail", "rcpt", "data", "dot"):
+                self.services.emit("refused", self.name, "too_many_connections")
+                await self.reply("too_many_connections", user=account.username)
+                return
+            self.connection_refusal = "too_many_connections"
+        else:
+            self.counted_user = account.username
+        self.account, self.user = account, account.username
+        await self.reply("auth_ok")
+
+    async def _ask(self, payload: str) -> bytes:
+        return await self._exchange(f"334 {payload}")
+
+    async def _exchange(self, text: str) -> bytes:
+        """Send a continuation reply and read the client's answer, which is never logged."""
+        await self.push(text)
+        line = await self._read_line()
+        self.note_command(MASK)
+        if line is None:
+            raise auth.SaslError("auth_bad_encoding")
+        return line.strip()
+
+    # The mail transaction
+
+    def _stage_refusal(
+        self, stage: str, recipients: int, senders: list[str]
+    ) -> tuple[str, dict[str, object]] | None:
+        """The first refusal the provider sends at this stage, with its reply values."""
+        behaviour = self.behaviour
+        refusal = self.connection_refusal
+        if refusal and behaviour.refusal_stage(refusal) == stage:
+            return refusal, {}
+        denied = behaviour.sender_refusal(self.services.state, self.account, senders)
+        if denied and behaviour.refusal_stage(denied[0]) == stage:
+            sender = denied[1]
+            return denied[0], {"sender": sender, "domain": sender.rpartition("@")[2]}
+        if stage != "dot":
+            key = self.services.ledger.refusal(self.user, max(recipients, 1))
+            if key and behaviour.refusal_stage(key) == stage:
+                return key, {}
+        return None
+
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        if not self.greeted:
+            await self.reply("bad_sequence")
+            return
+        if self.behaviour.tls_required and not self.tls:
+            await self.reply("tls_required")
+            return
+        if self.behaviour.auth_required and self.user is None:
+            await self.reply("auth_required")
+            return
+        if self.transaction.sender:
+            await self.reply("bad_sequence")
+            return
+        address, params = self._path(arg, "FROM:")
+        if not address:
+            await self.reply("syntax_error")
+            return
+        size = _size_param(params)
+        limit = self.behaviour.size_limit
+        if size is not None and limit is not None and size > limit:
+            await self.refuse("message_too_large")
+            return
+        self.transaction.sender = address
+        refusal = self._stage_refusal("mail", 1, [address])
+        if refusal:
+            await self.refuse(refusal[0], **refusal[1])
+            return
+        await self.reply("mail_ok")
+
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        sender = self.transaction.sender
+        if not self.greeted or not sender:
+            await self.reply("bad_sequence")
+            return
+        recipient, _ = self._path(arg, "TO:")
+        if not recipient:
+            await self.reply("syntax_error")
+            return
+        cap = self.behaviour.limits.recipients_per_message
+        if cap is not None and len(self.transaction.recipients) >= cap:
+            await self.reply("too_many_recipients", recipient=recipient)
+            return
+        state = self.services.state
+        enabled = state.greylisting or self.services.faults.config.greylist
+        if self.services.faults.greylisted(sender, recipient, enabled=enabled):
+            self.services.emit("refused", self.name, f"greylisted {sender} -> {recipient}")
+            await self.reply("greylisted", recipient=recipient)
+            return
+        count = len(self.transaction.recipients) + 1
+        refusal = self._stage_refusal("rcpt", count, [sender])
+        if refusal:
+            await self.refuse(refusal[0], recipient=recipient, **refusal[1])
+            return
+        self.transaction.recipients.append(recipient)
+        await self.reply("rcpt_ok", recipient=recipient)
+
+    async def smtp_DATA(self, arg: str | None) -> None:
+        transaction = self.transaction
+        if not self.greeted or not transaction.sender or not transaction.recipients:
+            await self.reply("bad_sequence")
+            return
+        if arg:
+            await self.reply("syntax_error")
+            return
+        refusal = self._stage_refusal("data", len(transaction.recipients), [transaction.sender])
+        if refusal:
+            await self.refuse(refusal[0], **refusal[1])
+            return
+        await self.reply("data_start")
+        raw = await self._read_body(self.behaviour.size_limit or DEFAULT_MAX_MESSAGE)
+        self.note_command(f"(message, {len(raw)} bytes)" if raw is not None else "(message)")
+        if raw is None:
+            await self.refuse("message_too_large")
+            return
+        if await self._fault("DOT"):
+            return
+        await self._finish(transaction, raw)
+
+    async def _read_body(self, limit: int) -> bytes | None:
+        """The message until the lone dot, unstuffed; None when it was over `limit` bytes."""
+        chunks: list[bytes] = []
+        size = 0
+        at_line_start = True
+        while True:
+            try:
+                line = await self._reader.readuntil(b"\n")
+            except asyncio.LimitOverrunError as error:
+                line = await self._reader.readexactly(error.consumed)
+            if at_line_start and line in (b".\r\n", b".\n"):
+                break
+            if at_line_start and line.startswith(b"."):
+                line = line[1:]
+            at_line_start = line.endswith(b"\n")
+            size += len(line)
+            if size <= limit:
+                chunks.append(line)
+            elif chunks:
+                chunks.clear()  # keep reading to the end, holding nothing
+        return b"".join(chunks) if size <= limit else None
+
+    async def _finish(self, transaction: Transaction, raw: bytes) -> None:
+        assert transaction.sender is not None
+        message = parse(raw)
+        senders = [transaction.sender, *header_senders(message.get("From"))]
+        refusal = self._stage_refusal("dot", len(transaction.recipients), senders)
+        if refusal:
+            await self.refuse(refusal[0], **refusal[1])
+            return
+        admission = self.services.ledger.admit(self.user, len(transaction.recipients))
+        if not admission.accepted:
+            await self.refuse(admission.reply_key or "rate_exceeded")
+            return
+        queue_id = f"{self._ids.getrandbits(64):016X}"
+        clock = self.services.clock
+        stored = StoredMessage(
+            envelope_from=transaction.sender,
+            recipients=tuple(transaction.recipients),
+            raw=raw,
+            message=message,
+            user=self.user,
+            session=self.name,
+            accepted_virtual=clock.now(),
+            accepted_real=time.time(),
+            deliver_at_virtual=admission.deliver_at,
+            delayed=admission.delayed,
+            queue_id=queue_id,
+        )
+        self.transaction = Transaction()
+        try:
+            await self.services.mailbox.store(stored)
+        except OSError as error:
+            log.error("could not store message: %s", error)
+            self.services.emit("refused", self.name, f"local error: {error.strerror}")
+            await self.reply("local_error")
+            return
+        summary = f"{queue_id} from {stored.envelope_from} to {', '.join(stored.recipients)}"
+        if admission.delayed:
+            delay = admission.deliver_at - stored.accepted_virtual
+            self.services.emit("delayed", self.name, f"{summary}; delivery in {delay:.0f}s")
+        else:
+            self.services.emit("accepted", self.name, summary)
+        await self.reply("data_ok", queue_id=queue_id)
+
+    # Other commands
+
+    async def smtp_RSET(self, arg: str | None) -> None:
+        self.transaction = Transaction()
+        await self.reply("rset_ok")
+
+    async def smtp_NOOP(self, arg: str | None) -> None:
+        await self.reply("noop_ok")
+
+    async def smtp_VRFY(self, arg: str | None) -> None:
+        await self.reply("vrfy" if arg else "syntax_error")
+
+    async def smtp_QUIT(self, arg: str | None) -> None:
+        await self.reply("quit")
+        raise Disconnect("quit")
+
+    def _path(self, arg: str | None, keyword: str) -> tuple[str | None, str]:
+        """The address and parameters of MAIL FROM:/RCPT TO:, or (None, '') if malformed."""
+        if not arg or arg[: len(keyword)].upper() != keyword:
+            return None, ""
+        address, rest = self._getaddr(arg[len(keyword) :].strip())
+        return (address or None), (rest or "")
+
+
+def _size_param(params: str) -> int | None:
+    for param in params.split():
+        name, _, value = param.partition("=")
+        if name.upper() == "SIZE" and value.isdigit():
+            return int(value)
+    return None
+
+
+def _masked_command(verb: str, arg: str | None, line: bytes) -> str:
+    if verb == "AUTH":
+        mechanism, _, initial = (arg or "").partition(" ")
+        return f"AUTH {mechanism}" + (f" {MASK}" if initial else "")
+    return _printable(line.decode("utf-8", "replace"))
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text.encode("utf-8", "replace").decode())
