@@ -19,6 +19,7 @@ AUTH_METHODS: tuple[AuthMethod, ...] = ("login", "plain", "xoauth2", "none")
 SCOPES: tuple[Scope, ...] = ("personal", "shared")
 SECRET_SOURCES = ("keyring", "env:NAME", "command:CMD", "prompt")
 DEFAULT_TIMEOUT = 30.0
+HIDDEN = "(hidden: not a secret source)"
 IMPLICIT_TLS_PORTS = frozenset({465})
 STARTTLS_PORTS = frozenset({25, 587})
 
@@ -112,6 +113,29 @@ def secret_source_problem(source: str) -> str | None:
     )
 
 
+def as_dict(channel: Channel) -> dict[str, object]:
+    """The channel as plain data shaped like its file; an invalid secret source is hidden."""
+    secret = channel.auth.secret
+    return {
+        "name": channel.name,
+        "provider": channel.provider,
+        "scope": channel.scope,
+        "server": {
+            "host": channel.server.host,
+            "port": channel.server.port,
+            "security": channel.server.security,
+            "timeout": channel.server.timeout,
+        },
+        "auth": {
+            "method": channel.auth.method,
+            "username": channel.auth.username,
+            "secret": secret if secret_source_problem(secret) is None else HIDDEN,
+        },
+        "sender": {"from": channel.sender.address, "display_name": channel.sender.display_name},
+        "pacing": {"messages_per_minute": channel.messages_per_minute},
+    }
+
+
 def draft(
     profile: Profile,
     name: str,
@@ -175,9 +199,13 @@ def _preferred_method(profile: Profile) -> AuthMethod:
 
 
 def _allows_anonymous(profile: Profile) -> bool:
-    # Only a company's own server may accept unauthenticated submission (by IP);
-    # the profile says so by offering an unencrypted endpoint or no mechanisms.
-    return not profile.mechanisms or any(e.security == "none" for e in profile.endpoints)
+    # Only a server whose rules are unknown (a company's own) may accept mail
+    # without sign-in, e.g. by IP address; hosted providers always want one.
+    return (
+        not profile.mechanisms
+        or profile.sender_policy == "any"
+        or any(e.security == "none" for e in profile.endpoints)
+    )
 
 
 def validate(channel: Channel, profile: Profile, text: str | None = None) -> list[Problem]:
@@ -295,7 +323,7 @@ def _check_auth(channel: Channel, profile: Profile) -> list[Problem]:
                 f"{profile.name} does not offer {auth.method.upper()}: {_offered(profile)}",
             )
         )
-    if not auth.username.strip():
+    if not auth.username.strip() and not profile.secret_as_username:
         problems.append(Problem("auth.username", f"is empty; {profile.username_hint}"))
     elif profile.fixed_username and auth.username != profile.fixed_username:
         problems.append(

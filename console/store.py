@@ -27,6 +27,7 @@ from console.channel import (
     Problem,
     SenderSettings,
     ServerSettings,
+    secret_source_problem,
     validate,
 )
 from simulator.profile import Profile
@@ -191,6 +192,15 @@ def save(
     profile: Profile | None = None,
 ) -> ChannelFile:
     """Write the channel atomically; refuse (ConflictError) if the file changed since `original`."""
+    if secret_source_problem(channel.auth.secret):
+        raise ChannelFileError(
+            path,
+            0,
+            0,
+            "auth.secret",
+            "is not keyring, env:NAME, command:CMD or prompt; not saved, "
+            "so that a secret never lands in the file",
+        )
     text = render(channel, original.document if original else None, profile)
     same_file = original is not None and _same(original.path, path)
 
@@ -383,6 +393,8 @@ def _unknown_problem(dotted: str, text: str) -> Problem:
 
 def _values(channel: Channel) -> tuple[object, ...]:
     server, auth, sender = channel.server, channel.auth, channel.sender
+    # A value that is not a source may be a pasted password: never render it.
+    secret = "" if secret_source_problem(auth.secret) else auth.secret
     return (
         channel.name,
         channel.provider,
@@ -393,7 +405,7 @@ def _values(channel: Channel) -> tuple[object, ...]:
         server.timeout,
         auth.method,
         auth.username,
-        auth.secret,
+        secret,
         sender.address,
         sender.display_name,
         channel.messages_per_minute,

@@ -1,0 +1,242 @@
+"""Where a channel's password or token comes from: keyring, environment, a command, or a prompt."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shlex
+import subprocess
+from collections.abc import Callable
+
+import keyring
+from keyring.backend import KeyringBackend
+from keyring.backends import chainer, fail, null
+from keyring.errors import KeyringError
+from keyring.errors import NoKeyringError as KeyringMissingError
+
+from console.channel import Channel, secret_source_problem
+
+SERVICE = "smtp-console"
+COMMAND_TIMEOUT = 30.0
+_SHELL_SYNTAX = set("|&;<>()$`*?[]{}~\n")
+
+ALTERNATIVES = """\
+No secret is written to a plain file instead. Set auth.secret in the channel to one of:
+  env:NAME       read it from the environment variable NAME
+  command:CMD    run CMD, which prints it (a password manager, an OAuth token helper)
+  prompt         ask for it each time
+or run a Secret Service (for example gnome-keyring or KWallet) and try again."""
+
+
+class SecretError(Exception):
+    """The secret could not be read or stored; the message is safe to print."""
+
+
+class NoKeyringError(SecretError):
+    """No usable system keyring on this machine."""
+
+    def __init__(self, detail: str = "") -> None:
+        backend = backend_name()
+        lines = [
+            f"No usable system keyring on this machine (keyring backend: {backend}).",
+            *([detail] if detail else []),
+            ALTERNATIVES,
+        ]
+        super().__init__("\n".join(lines))
+
+
+def backend_name() -> str:
+    """The active keyring backend's class, for messages."""
+    try:
+        backend = keyring.get_keyring()
+    except Exception:  # keyring's own start-up can fail in many ways
+        return "none could be loaded"
+    kind = type(backend)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def keyring_available() -> bool:
+    """True when the keyring can really keep a secret (not the fail, null or plaintext kind)."""
+    try:
+        return _usable(keyring.get_keyring())
+    except Exception:
+        return False
+
+
+def _usable(backend: KeyringBackend) -> bool:
+    if isinstance(backend, chainer.ChainerBackend):
+        return any(_usable(inner) for inner in backend.backends)
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return False
+    return "plaintext" not in type(backend).__name__.lower()
+
+
+def keyring_entry(channel: Channel) -> tuple[str, str]:
+    """The (service, user) under which the channel's secret sits in the keyring."""
+    user = channel.auth.username or f"channel:{channel.name}"
+    return f"{SERVICE}:{channel.server.host}", user
+
+
+def describe_source(channel: Channel) -> str:
+    """Where the secret comes from, in words (never the secret)."""
+    source = channel.auth.secret
+    if source == "keyring":
+        service, user = keyring_entry(channel)
+        return f"the system keyring (service {service!r}, user {user!r})"
+    if source == "prompt":
+        return "asked for each time"
+    kind, _, rest = source.partition(":")
+    if kind == "env":
+        return f"the environment variable {rest}"
+    if kind == "command":
+        return f"the output of the command {rest.strip()!r}"
+    return "nowhere usable: auth.secret is not a valid source"
+
+
+def read_secret(channel: Channel, ask: Callable[[str], str] | None = None) -> str:
+    """The channel's secret from its source; SecretError (safe to print) when it cannot be had."""
+    source = channel.auth.secret
+    problem = secret_source_problem(source)
+    if problem:
+        raise SecretError(f"auth.secret {problem}")
+    kind, _, rest = source.partition(":")
+    if kind == "keyring":
+        return _from_keyring(channel)
+    if kind == "env":
+        return _from_environment(rest)
+    if kind == "command":
+        return _from_command(rest)
+    return _from_prompt(channel, ask or getpass.getpass)
+
+
+def store_secret(channel: Channel, value: str) -> None:
+    """Put the secret in the system keyring; only for channels whose source is the keyring."""
+    source = channel.auth.secret
+    kind, _, rest = source.partition(":")
+    if kind == "env":
+        raise SecretError(
+            f"This channel reads its secret from the environment variable {rest}: "
+            "set that variable instead; nothing was stored."
+        )
+    if kind == "command":
+        raise SecretError(
+            "This channel gets its secret from a command: store it where that command "
+            "reads it (for example your password manager); nothing was stored."
+        )
+    if kind == "prompt":
+        raise SecretError("This channel asks for its secret each time; nothing to store.")
+    if source != "keyring":
+        raise SecretError(f"auth.secret {secret_source_problem(source)}")
+    if not value:
+        raise SecretError("The secret is empty; nothing was stored.")
+    if not keyring_available():
+        raise NoKeyringError("The secret was not stored.")
+    service, user = keyring_entry(channel)
+    try:
+        keyring.set_password(service, user, value)
+    except KeyringError as error:
+        raise _keyring_failure(error, "stored") from None
+
+
+def delete_secret(channel: Channel) -> bool:
+    """Remove the channel's secret from the keyring; False when there was none."""
+    if not keyring_available():
+        raise NoKeyringError()
+    service, user = keyring_entry(channel)
+    try:
+        if keyring.get_password(service, user) is None:
+            return False
+        keyring.delete_password(service, user)
+    except KeyringError as error:
+        raise _keyring_failure(error, "deleted") from None
+    return True
+
+
+def _from_keyring(channel: Channel) -> str:
+    if not keyring_available():
+        raise NoKeyringError("The channel's secret cannot be read from it.")
+    service, user = keyring_entry(channel)
+    try:
+        value = keyring.get_password(service, user)
+    except KeyringError as error:
+        raise _keyring_failure(error, "read") from None
+    if not value:
+        raise SecretError(
+            f"No secret stored in the keyring for channel {channel.name!r} "
+            f"(service {service!r}, user {user!r}). "
+            f"Store one with: smtp-console channels secret {channel.name}"
+        )
+    return value
+
+
+def _keyring_failure(error: KeyringError, verb: str) -> SecretError:
+    if isinstance(error, KeyringMissingError):
+        return NoKeyringError(f"The secret could not be {verb}.")
+    return SecretError(
+        f"The system keyring refused ({type(error).__name__}); the secret could not be {verb}. "
+        "Unlock the keyring, or use env:NAME, command:CMD or prompt as auth.secret."
+    )
+
+
+def _from_environment(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise SecretError(
+            f"The environment variable {name} is {'empty' if value == '' else 'not set'}; "
+            "the channel reads its secret from there."
+        )
+    return value
+
+
+def _from_command(command: str) -> str:
+    args = (
+        ["/bin/sh", "-c", command]
+        if os.name == "posix" and _SHELL_SYNTAX & set(command)
+        else shlex.split(command)
+    )
+    shown = args[0] if args else command
+    try:
+        done = subprocess.run(
+            args,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise SecretError(f"The secret command {shown!r} was not found.") from None
+    except subprocess.TimeoutExpired:
+        raise SecretError(
+            f"The secret command {shown!r} did not finish within {COMMAND_TIMEOUT:g} seconds."
+        ) from None
+    except OSError as error:
+        raise SecretError(f"The secret command {shown!r} could not run: {error.strerror}") from None
+    lines = done.stdout.splitlines()
+    secret = lines[0] if lines else ""
+    if done.returncode != 0:
+        said = _last_line(done.stderr, hide=secret)
+        raise SecretError(
+            f"The secret command {shown!r} failed with exit status {done.returncode}"
+            + (f": {said}" if said else ".")
+        )
+    if not secret:
+        raise SecretError(f"The secret command {shown!r} printed nothing.")
+    return secret
+
+
+def _last_line(text: str, hide: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    line = lines[-1][:200] if lines else ""
+    return line.replace(hide, "****") if hide else line
+
+
+def _from_prompt(channel: Channel, ask: Callable[[str], str]) -> str:
+    who = channel.auth.username or channel.name
+    try:
+        value = ask(f"Secret for {who} ({channel.name}): ")
+    except (EOFError, KeyboardInterrupt):
+        raise SecretError("No secret was given.") from None
+    if not value:
+        raise SecretError("No secret was given.")
+    return value
