@@ -1,10 +1,219 @@
-"""smtp-console simulate (not built yet)."""
+"""smtp-console simulate PROVIDER: run the provider-faithful SMTP simulator in the foreground."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from console import exitcodes
+from simulator.clock import VirtualClock
+from simulator.events import Event
+from simulator.profile import ProfileError
+from simulator.scenario import Scenario, ScenarioError, load_scenario, resolve_scenario
+from simulator.server import Simulator, is_loopback
+from simulator.state import Account
+
+ARROWS = {"command": ">", "reply": "<"}
+
+
+class BadInput(Exception):
+    """A command-line value that cannot be used; the message says which and why."""
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the simulate command."""
-    commands.add_parser("simulate", help="(not built yet)")
+    parser = commands.add_parser(
+        "simulate",
+        help="run an SMTP server that answers as a provider does",
+        description="Run an SMTP server that answers as PROVIDER does: its greeting, its "
+        "EHLO lists, its reply texts at the stage it sends them, its limits. Stop it with "
+        "Ctrl-C.",
+    )
+    parser.add_argument(
+        "provider",
+        nargs="?",
+        metavar="PROVIDER",
+        help="a provider id, e.g. office365 (optional with --scenario)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=2525, help="STARTTLS/plain port (0: any)")
+    parser.add_argument(
+        "--tls-port", type=int, metavar="N", help="also listen with implicit TLS on port N"
+    )
+    parser.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="USER:PASSWORD",
+        help="an account that may sign in (repeatable)",
+    )
+    parser.add_argument("--scenario", metavar="FILE", help="a scenario file or lesson name")
+    parser.add_argument(
+        "--clock-speed", type=float, metavar="X", help="virtual seconds per real second"
+    )
+    parser.add_argument("--seed", type=int, metavar="N", help="seed for ids and faults")
+    parser.add_argument("--maildir", type=Path, metavar="DIR", help="also store mail here")
+    parser.add_argument(
+        "--ca-out", type=Path, metavar="FILE", help="write the CA certificate (PEM) here"
+    )
+    parser.add_argument("--json-log", action="store_true", help="log JSON lines to stdout")
+    parser.add_argument(
+        "--allow-remote", action="store_true", help="allow --host to be a non-loopback address"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the simulator and serve until Ctrl-C or SIGTERM."""
+    try:
+        simulator = build(args)
+    except BadInput as error:
+        print(f"smtp-console simulate: {error}", file=sys.stderr)
+        return exitcodes.BAD_INPUT
+    try:
+        return asyncio.run(serve(simulator, json_log=args.json_log))
+    except BadInput as error:
+        print(f"smtp-console simulate: {error}", file=sys.stderr)
+        return exitcodes.BAD_INPUT
+
+
+def parse_account(text: str) -> Account:
+    """USER:PASSWORD (the password may itself contain colons)."""
+    user, colon, password = text.partition(":")
+    if not colon or not user or not password:
+        raise BadInput(f"--account {user or text!r}: expected USER:PASSWORD")
+    return Account(username=user, password=password)
+
+
+def build(args: argparse.Namespace) -> Simulator:
+    """The Simulator the arguments describe; BadInput naming the value at fault."""
+    scenario: Scenario | None = None
+    if args.scenario:
+        try:
+            scenario = load_scenario(resolve_scenario(args.scenario))
+        except ScenarioError as error:
+            raise BadInput(str(error)) from None
+    provider = args.provider or (scenario.provider if scenario else None)
+    if not provider:
+        raise BadInput("name a PROVIDER (see `smtp-console providers`) or give --scenario")
+    if scenario and args.provider and scenario.provider != args.provider:
+        raise BadInput(
+            f"--scenario {args.scenario}: it is written for {scenario.provider!r}, "
+            f"not {args.provider!r}"
+        )
+    if not is_loopback(args.host) and not args.allow_remote:
+        raise BadInput(
+            f"--host {args.host}: not a loopback address; add --allow-remote to listen there"
+        )
+    for name, port in (("--port", args.port), ("--tls-port", args.tls_port)):
+        if port is not None and not 0 <= port <= 65535:
+            raise BadInput(f"{name} {port}: must be between 0 and 65535")
+    if args.clock_speed is not None and args.clock_speed < 0:
+        raise BadInput(f"--clock-speed {args.clock_speed}: must be 0 or more")
+    accounts = [parse_account(text) for text in args.account]
+    clock = VirtualClock(speed=args.clock_speed) if args.clock_speed is not None else None
+    try:
+        return Simulator(
+            provider,
+            host=args.host,
+            port=args.port,
+            tls_port=args.tls_port,
+            accounts=accounts,
+            scenario=scenario,
+            clock=clock,
+            seed=args.seed or 0,
+            maildir=args.maildir,
+            allow_remote=args.allow_remote,
+            ca_out=args.ca_out,
+        )
+    except KeyError as error:
+        raise BadInput(str(error.args[0])) from None
+    except (ProfileError, ValueError) as error:
+        raise BadInput(str(error)) from None
+    except OSError as error:
+        raise BadInput(f"--maildir {args.maildir}: {error.strerror}") from None
+
+
+async def serve(simulator: Simulator, *, json_log: bool = False, out: TextIO | None = None) -> int:
+    """Listen, log every event, and return 0 once asked to stop."""
+    out = out or sys.stdout
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await simulator.start()
+    except OSError as error:
+        where = f"{simulator.host}:{simulator.port}"
+        raise BadInput(f"cannot listen on {where}: {error.strerror or error}") from None
+    try:
+        if not is_loopback(simulator.host):
+            print(
+                f"warning: listening on {simulator.host}, reachable from other machines; "
+                "anyone who can connect can use it.",
+                file=sys.stderr,
+            )
+        _announce(simulator, json_log, out)
+        simulator.subscribe(lambda event: _log(event, json_log, out))
+        await stop.wait()
+    finally:
+        await simulator.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    accepted = len(simulator.mailbox.messages)
+    if json_log:
+        _write(out, json.dumps({"kind": "stopped", "accepted": accepted}))
+    else:
+        _write(out, f"stopped; {accepted} message(s) accepted")
+    return exitcodes.OK
+
+
+def _announce(simulator: Simulator, json_log: bool, out: TextIO) -> None:
+    profile = simulator.profile
+    accounts = [a.username for a in simulator.state.accounts.values()]
+    if json_log:
+        facts = {
+            "kind": "listening",
+            "provider": profile.id,
+            "host": simulator.host,
+            "port": simulator.port,
+            "tls_port": simulator.tls_port,
+            "ca_file": str(simulator.ca_file),
+            "accounts": accounts,
+        }
+        _write(out, json.dumps(facts))
+        return
+    lines = [
+        f"Simulating {profile.name} ({profile.id})",
+        f"listening on {simulator.host}:{simulator.port} (plain, STARTTLS offered)",
+    ]
+    if simulator.tls_port is not None:
+        lines.append(f"implicit TLS on {simulator.host}:{simulator.tls_port}")
+    lines.append(f"CA certificate: {simulator.ca_file}")
+    lines.append(f"accounts: {', '.join(accounts) if accounts else 'none (every sign-in fails)'}")
+    if simulator.scenario is not None:
+        title = simulator.scenario.title or simulator.scenario.path or ""
+        lines.append(f"scenario: {title} (clock speed {simulator.clock.speed:g})")
+    lines.append("Press Ctrl-C to stop.")
+    _write(out, "\n".join(lines))
+
+
+def _log(event: Event, json_log: bool, out: TextIO) -> None:
+    if json_log:
+        _write(out, json.dumps(event.as_dict()))
+        return
+    stamp = datetime.fromtimestamp(event.virtual_time, tz=UTC).strftime("%H:%M:%S")
+    marker = ARROWS.get(event.kind, f"[{event.kind}]")
+    text = event.text.replace("\n", " | ")
+    _write(out, f"{stamp} {event.session or '-':>4} {marker} {text}")
+
+
+def _write(out: TextIO, line: str) -> None:
+    out.write(line + "\n")
+    out.flush()
