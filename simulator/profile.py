@@ -225,6 +225,35 @@ def load_defaults(directory: Path) -> dict[str, Reply]:
     }
 
 
+def _endpoint(path: Path, text: str, raw: Any) -> Endpoint:
+    e = _Reader(path, text, raw if isinstance(raw, Mapping) else {})
+    port = e.get("port", int)
+    if not 0 < port < 65536:
+        raise e.fail("port", f"must be between 1 and 65535, not {port}")
+    return Endpoint(
+        e.get("host", str),
+        port,
+        e.choice("security", SECURITIES),
+        e.get("recommended", bool, False),
+    )
+
+
+def _entry_line(text: str, table: str, index: int, key: str) -> int:
+    """The line of `key` in the index-th [[table]] entry, else that entry's header line."""
+    header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
+    setting = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    seen, start = -1, 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("["):
+            if seen == index:
+                break
+            seen += bool(header.match(line))
+            start = number if seen == index else start
+        elif seen == index and setting.match(line):
+            return number
+    return start
+
+
 def load_profile(path: Path, defaults: Mapping[str, Reply] | None = None) -> Profile:
     """Read and validate one profile file; raise ProfileError naming file, line and field."""
     if defaults is None:
@@ -236,23 +265,15 @@ def load_profile(path: Path, defaults: Mapping[str, Reply] | None = None) -> Pro
     if not raw_endpoints:
         raise r.fail("endpoints", "needs at least one [[endpoints]] entry")
     for index, raw in enumerate(raw_endpoints):
-        e = _Reader(path, text, raw)
-        port = e.get("port", int)
-        if not 0 < port < 65536:
+        try:
+            endpoints.append(_endpoint(path, text, raw))
+        except ProfileError as error:
+            line = _entry_line(text, "endpoints", index, error.field) or find_line(
+                text, "endpoints"
+            )
             raise ProfileError(
-                path,
-                find_line(text, "endpoints.port"),
-                f"endpoints[{index}].port",
-                f"must be between 1 and 65535, not {port}",
-            )
-        endpoints.append(
-            Endpoint(
-                e.get("host", str),
-                port,
-                e.choice("security", SECURITIES),
-                e.get("recommended", bool, False),
-            )
-        )
+                path, line, f"endpoints[{index}].{error.field}", error.reason
+            ) from None
     mechanisms = r.strings("auth.mechanisms")
     for mechanism in mechanisms:
         if mechanism not in MECHANISMS:
