@@ -84,9 +84,9 @@ class ChannelFile:
 
     def problems(self, profile: Profile) -> list[Problem]:
         """Every problem in this file: misspelt settings, then validation, each with its line."""
-        return [_unknown_problem(key, self.text) for key in self.unknown] + validate(
-            self.channel, profile, self.text
-        )
+        found = [_unknown_problem(key, self.text) for key in self.unknown]
+        found += validate(self.channel, profile, self.text)
+        return sorted(found, key=lambda problem: problem.line or len(self.text))
 
 
 @dataclass(frozen=True)
