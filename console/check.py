@@ -1,0 +1,677 @@
+"""The staged connection check: each SMTP step timed, a masked transcript, a diagnosis."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import errno
+import socket
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, Literal
+
+from aiosmtplib.errors import SMTPResponseException, SMTPServerDisconnected, SMTPTimeoutError
+from aiosmtplib.protocol import SMTPProtocol
+from aiosmtplib.response import SMTPResponse
+
+from console.diagnosis import Diagnosis, diagnose, diagnose_failure
+from console.redact import MASK, Redactor, TranscriptMasker
+
+Status = Literal["pending", "running", "ok", "failed", "skipped"]
+IMPLICIT_TLS_PORTS = frozenset({465, 2465})
+_METHOD_MECHANISM = {"login": "LOGIN", "plain": "PLAIN", "xoauth2": "XOAUTH2"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything one check needs: where to connect, how to sign in, who sends."""
+
+    host: str
+    port: int
+    security: str  # "starttls" | "tls" | "none"
+    sender: str
+    method: str = "none"  # "login" | "plain" | "xoauth2" | "none"
+    username: str = ""
+    secret: str = field(default="", repr=False)
+    recipient: str | None = None
+    sender_header: str = ""
+    timeout: float = 30.0
+    provider: str | None = None
+    tls_name: str | None = None  # the name the certificate must carry (default: host)
+    tls_context: ssl.SSLContext | None = field(default=None, repr=False)
+    insecure: bool = False
+    send: bool = False
+    channel_name: str = ""
+    simulated: bool = False
+
+
+@dataclass
+class Stage:
+    """One step of the check, its outcome and how long it took."""
+
+    name: str
+    status: Status = "pending"
+    seconds: float = 0.0
+    detail: str = ""
+    reply: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {
+            "name": self.name,
+            "status": self.status,
+            "seconds": round(self.seconds, 4),
+            "detail": self.detail,
+            "reply": self.reply,
+        }
+
+
+@dataclass(frozen=True)
+class Line:
+    """One transcript line: "C" client, "S" server, "*" a note; masked already."""
+
+    direction: str
+    text: str
+    at: float
+
+    def __str__(self) -> str:
+        return f"{self.direction}: {self.text}"
+
+
+@dataclass
+class Report:
+    """The outcome of a check: stages, transcript, certificate and diagnosis."""
+
+    target: Target
+    stages: list[Stage]
+    transcript: list[Line] = field(default_factory=list)
+    certificate: dict[str, str] = field(default_factory=dict)
+    diagnosis: Diagnosis | None = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """True when no stage failed."""
+        return all(s.status != "failed" for s in self.stages)
+
+    @property
+    def failed_stage(self) -> Stage | None:
+        """The stage that stopped the check, if any."""
+        return next((s for s in self.stages if s.status == "failed"), None)
+
+    def stage(self, name: str) -> Stage:
+        """A stage by name."""
+        return next(s for s in self.stages if s.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping: the document `check --json` prints."""
+        failed = self.failed_stage
+        t = self.target
+        return {
+            "channel": t.channel_name,
+            "provider": t.provider,
+            "server": {"host": t.host, "port": t.port, "security": t.security},
+            "simulated": t.simulated,
+            "passed": self.passed,
+            "failed_stage": failed.name if failed else None,
+            "seconds": round(self.seconds, 4),
+            "stages": [s.to_dict() for s in self.stages],
+            "certificate": self.certificate,
+            "transcript": [{"direction": x.direction, "text": x.text} for x in self.transcript],
+            "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
+        }
+
+
+class StageFailed(Exception):
+    """Raised inside the check to stop at a stage, carrying its diagnosis."""
+
+    def __init__(
+        self, diagnosis: Diagnosis, detail: str, reply: str = "", stage: str | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.diagnosis, self.detail, self.reply = diagnosis, detail, reply
+        self.stage = stage  # a later stage to blame, e.g. "certificate" during a handshake
+
+
+def plan(target: Target) -> list[str]:
+    """The stage names a check of this target goes through, in order."""
+    names = ["resolve", "connect"]
+    if target.security == "tls":
+        names += ["tls", "certificate", "greeting", "ehlo"]
+    elif target.security == "starttls":
+        names += ["greeting", "ehlo", "starttls", "certificate"]
+    else:
+        names += ["greeting", "ehlo"]
+    names += ["auth", "mail", "rcpt"]
+    if target.send:
+        names.append("data")
+    return [*names, "quit"]
+
+
+def tls_context(target: Target) -> ssl.SSLContext:
+    """The client TLS context: the target's own, the system's, or unverified when asked."""
+    if target.insecure:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return target.tls_context or ssl.create_default_context()
+
+
+def tls_failure_kind(error: BaseException) -> str:
+    """Which catalogue failure a TLS error is."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        message = (error.verify_message or str(error)).lower()
+        if error.verify_code in (9, 10) or "expired" in message or "not yet valid" in message:
+            return "cert-expired"
+        if error.verify_code in (18, 19) or "self-signed" in message or "self signed" in message:
+            return "cert-self-signed"
+        if error.verify_code == 62 or "mismatch" in message:
+            return "cert-hostname"
+        return "cert-untrusted"
+    text = str(error).lower()
+    plain_answer = ("wrong version number", "record layer failure", "packet length too long")
+    if any(words in text for words in (*plain_answer, "unknown protocol", "http request")):
+        return "tls-on-starttls-port"
+    return "tls-handshake"
+
+
+def _certificate_summary(transport: asyncio.BaseTransport, verified: bool) -> dict[str, str]:
+    peer = transport.get_extra_info("peercert") or {}
+    sslobj = transport.get_extra_info("ssl_object")
+    summary = {"verified": "yes" if verified else "no (--insecure)"}
+    if sslobj is not None:
+        summary["protocol"] = str(sslobj.version())
+        cipher = sslobj.cipher()
+        if cipher:
+            summary["cipher"] = str(cipher[0])
+    if peer:
+        summary["subject"] = _name(peer.get("subject", ()))
+        summary["issuer"] = _name(peer.get("issuer", ()))
+        summary["expires"] = str(peer.get("notAfter", ""))
+        names = [
+            value for kind, value in peer.get("subjectAltName", ()) if kind in ("DNS", "IP Address")
+        ]
+        if names:
+            summary["names"] = ", ".join(names)
+    return summary
+
+
+def _name(rdns: Any) -> str:
+    parts = [f"{key}={value}" for rdn in rdns for key, value in rdn]
+    return ", ".join(parts)
+
+
+class _Session:
+    """One run of the check: owns the socket, the protocol and the transcript."""
+
+    def __init__(self, target: Target, report: Report, emit: Callable[[Stage], None]) -> None:
+        self.target, self.report, self.emit = target, report, emit
+        self.redactor = Redactor([target.secret] if target.secret else [])
+        self.masker = TranscriptMasker(self.redactor)
+        self.loop = asyncio.get_running_loop()
+        self.protocol: SMTPProtocol | None = None
+        self.transport: asyncio.BaseTransport | None = None
+        self.extensions: dict[str, str] = {}
+        self.started = time.perf_counter()
+
+    # transcript
+
+    def note(self, text: str) -> None:
+        self.report.transcript.append(Line("*", self.redactor.mask(text), self._now()))
+
+    def _now(self) -> float:
+        return round(time.perf_counter() - self.started, 4)
+
+    def _client(self, text: str) -> None:
+        self.report.transcript.append(Line("C", self.masker.client(text), self._now()))
+
+    def _server(self, response: SMTPResponse) -> None:
+        lines = response.message.split("\n") if response.message else [""]
+        for index, text in enumerate(lines):
+            sep = " " if index == len(lines) - 1 else "-"
+            line = f"{response.code}{sep}{text}".rstrip()
+            self.report.transcript.append(Line("S", self.masker.server(line), self._now()))
+
+    def reply_text(self, response: SMTPResponse) -> str:
+        """The reply as one masked line, for details and diagnosis."""
+        return self.redactor.mask(f"{response.code} {' '.join(response.message.split(chr(10)))}")
+
+    async def command(self, line: str) -> SMTPResponse:
+        """Send one command line and read its reply, logging both."""
+        assert self.protocol is not None
+        self._client(line)
+        response = await self.protocol.execute_command(
+            line.encode("utf-8"), timeout=self.target.timeout
+        )
+        self._server(response)
+        return response
+
+    # stages
+
+    async def run_stage(self, name: str, step: Callable[[], Any]) -> None:
+        stage = self.report.stage(name)
+        stage.status = "running"
+        self.emit(stage)
+        began = time.perf_counter()
+        try:
+            detail = await step()
+        except StageFailed as failure:
+            stage.seconds = time.perf_counter() - began
+            names = [s.name for s in self.report.stages]
+            if failure.stage and failure.stage != name and failure.stage in names:
+                stage.status, stage.detail = (
+                    "ok",
+                    "the server answered; its certificate was refused",
+                )
+                self.emit(stage)
+                stage = self.report.stage(failure.stage)
+            stage.status, stage.detail, stage.reply = "failed", failure.detail, failure.reply
+            self.report.diagnosis = failure.diagnosis
+            self.emit(stage)
+            raise
+        stage.seconds = time.perf_counter() - began
+        stage.status, stage.detail = "ok", detail or ""
+        self.emit(stage)
+
+    def skip(self, name: str, detail: str) -> None:
+        stage = self.report.stage(name)
+        stage.status, stage.detail = "skipped", detail
+        self.emit(stage)
+
+    def fail(self, kind: str, detail: str, stage: str) -> StageFailed:
+        detail = self.redactor.mask(detail)
+        self.note(detail)
+        diagnosis = diagnose_failure(kind, detail, self.target.provider, stage)
+        return StageFailed(diagnosis, detail, stage=stage)
+
+    def refused(self, response: SMTPResponse, stage: str) -> StageFailed:
+        text = self.reply_text(response)
+        return StageFailed(diagnose(text, self.target.provider, stage), text, text)
+
+    def lost(self, error: BaseException, stage: str) -> StageFailed:
+        if isinstance(error, SMTPTimeoutError | TimeoutError):
+            kind = "timeout"
+            text = f"no reply within {self.target.timeout:g} s"
+        else:
+            kind, text = "disconnected", f"the server closed the connection ({error})"
+        return self.fail(kind, text, stage)
+
+    async def resolve(self) -> str:
+        t = self.target
+        try:
+            infos = await asyncio.wait_for(
+                self.loop.getaddrinfo(t.host, t.port, type=socket.SOCK_STREAM), t.timeout
+            )
+        except socket.gaierror as error:
+            raise self.fail("dns", f"{t.host}: {error.strerror}", "resolve") from None
+        except TimeoutError:
+            raise self.fail("dns", f"{t.host}: no answer from DNS", "resolve") from None
+        self.addresses: list[tuple[int, tuple[Any, ...]]] = [(i[0], i[4]) for i in infos]
+        shown = sorted({str(address[0]) for _, address in self.addresses})
+        return ", ".join(shown)
+
+    async def connect(self) -> str:
+        t = self.target
+        error: OSError | None = None
+        for family, address in self.addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            try:
+                await asyncio.wait_for(self.loop.sock_connect(sock, address), t.timeout)
+            except TimeoutError:
+                sock.close()
+                raise self.fail(
+                    "timeout",
+                    f"{address[0]} port {t.port}: no answer within {t.timeout:g} s",
+                    "connect",
+                ) from None
+            except OSError as failure:
+                sock.close()
+                error = failure
+                continue
+            self.sock = sock
+            return f"{address[0]} port {address[1]}"
+        assert error is not None
+        detail = f"{t.host} port {t.port}: {error.strerror or error}"
+        if isinstance(error, ConnectionRefusedError):
+            raise self.fail("refused", detail, "connect")
+        if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            raise self.fail("unreachable", detail, "connect")
+        raise self.fail("disconnected", detail, "connect")
+
+    async def open_stream(self, context: ssl.SSLContext | None) -> None:
+        t = self.target
+        transport, protocol = await asyncio.wait_for(
+            self.loop.create_connection(
+                lambda: SMTPProtocol(loop=self.loop),
+                sock=self.sock,
+                ssl=context,
+                server_hostname=(t.tls_name or t.host) if context else None,
+                ssl_handshake_timeout=t.timeout if context else None,
+            ),
+            t.timeout,
+        )
+        self.transport, self.protocol = transport, protocol
+
+    async def implicit_tls(self) -> str:
+        self.note(f"TLS handshake with {self.target.tls_name or self.target.host}")
+        try:
+            await self.open_stream(tls_context(self.target))
+        except ssl.SSLError as error:
+            kind = tls_failure_kind(error)
+            raise self.fail(kind, str(error), _tls_stage(kind, "tls")) from None
+        except (TimeoutError, ConnectionError) as error:
+            raise self.fail("tls-handshake", f"TLS handshake failed: {error!r}", "tls") from None
+        return self._tls_detail()
+
+    def _tls_detail(self) -> str:
+        assert self.transport is not None
+        self.report.certificate = _certificate_summary(self.transport, not self.target.insecure)
+        cert = self.report.certificate
+        self.note(f"TLS {cert.get('protocol', '')} {cert.get('cipher', '')}".strip())
+        return str(cert.get("protocol", ""))
+
+    async def certificate(self) -> str:
+        cert = self.report.certificate
+        if self.target.insecure:
+            return "not verified (--insecure)"
+        parts = [cert.get("subject", ""), f"issuer {cert.get('issuer', '')}"]
+        parts.append(f"expires {cert.get('expires', '')}")
+        return "; ".join(p for p in parts if p)
+
+    async def greeting(self) -> str:
+        t = self.target
+        if self.protocol is None:
+            await self.open_stream(None)
+        assert self.protocol is not None
+        try:
+            response = await self.protocol.read_response(timeout=t.timeout)
+        except (SMTPServerDisconnected, SMTPTimeoutError) as error:
+            timed_out = isinstance(error, SMTPTimeoutError)
+            if t.security != "tls" and (t.port in IMPLICIT_TLS_PORTS or not timed_out):
+                raise self.fail(
+                    "plain-on-tls-port", f"no greeting on port {t.port}: {error}", "greeting"
+                ) from None
+            raise self.fail(
+                "no-greeting", f"no greeting within {t.timeout:g} s", "greeting"
+            ) from None
+        self._server(response)
+        if response.code != 220:
+            raise self.refused(response, "connect")
+        return response.message.split("\n")[0]
+
+    async def ehlo(self) -> str:
+        name = self._ehlo_name()
+        response = await self._guarded(f"EHLO {name}", "ehlo")
+        if response.code != 250:
+            raise self.refused(response, "ehlo")
+        self.extensions = {}
+        for line in response.message.split("\n")[1:]:
+            keyword, _, params = line.strip().partition(" ")
+            self.extensions[keyword.upper()] = params
+        return " ".join(sorted(self.extensions))
+
+    def _ehlo_name(self) -> str:
+        sock = self.sock
+        host = sock.getsockname()[0] if sock.family in (socket.AF_INET, socket.AF_INET6) else ""
+        if sock.family == socket.AF_INET6:
+            return f"[IPv6:{host}]"
+        return f"[{host}]" if host else "localhost"
+
+    async def _guarded(self, line: str, stage: str) -> SMTPResponse:
+        try:
+            return await self.command(line)
+        except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError) as error:
+            raise self.lost(error, stage) from None
+
+    async def starttls(self) -> str:
+        t = self.target
+        if "STARTTLS" not in self.extensions:
+            raise self.fail(
+                "starttls-not-offered", "the server did not list STARTTLS after EHLO", "starttls"
+            )
+        assert self.protocol is not None
+        self._client("STARTTLS")
+        try:
+            response = await self.protocol.start_tls(
+                tls_context(t), server_hostname=t.tls_name or t.host, timeout=t.timeout
+            )
+        except SMTPResponseException as refusal:
+            reply = SMTPResponse(refusal.code, refusal.message)
+            self._server(reply)
+            raise self.refused(reply, "starttls") from None
+        except ssl.SSLError as error:
+            kind = tls_failure_kind(error)
+            raise self.fail(kind, str(error), _tls_stage(kind, "starttls")) from None
+        except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError) as error:
+            raise self.lost(error, "starttls") from None
+        self._server(response)
+        self.transport = self.protocol.transport
+        detail = self._tls_detail()
+        response = await self._guarded(f"EHLO {self._ehlo_name()}", "starttls")
+        if response.code != 250:
+            raise self.refused(response, "ehlo")
+        self.extensions = {}
+        for line in response.message.split("\n")[1:]:
+            keyword, _, params = line.strip().partition(" ")
+            self.extensions[keyword.upper()] = params
+        return detail
+
+    async def auth(self) -> str:
+        t = self.target
+        mechanism = _METHOD_MECHANISM[t.method]
+        offered = self.extensions.get("AUTH", "").upper().split()
+        if offered and mechanism not in offered:
+            raise self.fail(
+                "mechanism-not-offered",
+                f"{mechanism} is not offered (the server offers {', '.join(offered)})",
+                "auth",
+            )
+        if not offered:
+            # Ask without a payload: the provider's own refusal explains more than ours,
+            # and no secret leaves before the server agrees.
+            response = await self._guarded(f"AUTH {mechanism}", "auth")
+            if response.code == 334:
+                await self._guarded("*", "auth")
+                raise self.fail("auth-not-offered", "the server did not list AUTH", "auth")
+            raise self.refused(response, "auth")
+        response = await self._sasl(mechanism)
+        if response.code != 235:
+            raise self.refused(response, "auth")
+        return f"{mechanism} as {t.username}" if t.username != t.secret else mechanism
+
+    async def _sasl(self, mechanism: str) -> SMTPResponse:
+        t = self.target
+        user, secret = t.username, t.secret
+        if mechanism == "PLAIN":
+            payload = _b64("\0" + user + "\0" + secret)
+            return await self._guarded(f"AUTH PLAIN {payload}", "auth")
+        if mechanism == "XOAUTH2":
+            blob = _b64(f"user={user}\x01auth=Bearer {secret}\x01\x01")
+            response = await self._guarded(f"AUTH XOAUTH2 {blob}", "auth")
+            if response.code == 334:  # the error details; an empty line gets the verdict
+                response = await self._guarded("", "auth")
+            return response
+        response = await self._guarded("AUTH LOGIN", "auth")
+        for value in (user, secret):
+            if response.code != 334:
+                return response
+            response = await self._guarded(_b64(value), "auth")
+        return response
+
+    async def mail(self) -> str:
+        response = await self._guarded(f"MAIL FROM:<{self.target.sender}>", "mail")
+        if response.code != 250:
+            raise self.refused(response, "mail")
+        return self.target.sender
+
+    async def rcpt(self) -> str:
+        recipient = self.target.recipient or self.target.sender
+        response = await self._guarded(f"RCPT TO:<{recipient}>", "rcpt")
+        if response.code not in (250, 251):
+            raise self.refused(response, "rcpt")
+        return recipient
+
+    async def data(self) -> str:
+        assert self.protocol is not None
+        response = await self._guarded("DATA", "data")
+        if response.code != 354:
+            raise self.refused(response, "data")
+        body = self._message()
+        for line in body.decode("utf-8").split("\r\n")[:-1]:
+            self._client(line)
+        self._client(".")
+        try:
+            self.protocol.write(body.replace(b"\r\n.", b"\r\n..") + b".\r\n")
+            response = await self.protocol.read_response(timeout=self.target.timeout)
+        except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError) as error:
+            raise self.lost(error, "dot") from None
+        self._server(response)
+        if response.code != 250:
+            raise self.refused(response, "dot")
+        return response.message.split("\n")[0]
+
+    def _message(self) -> bytes:
+        t = self.target
+        message = EmailMessage()
+        message["From"] = t.sender_header or t.sender
+        message["To"] = t.recipient or t.sender
+        message["Subject"] = f"smtp-console test of channel {t.channel_name or t.host}"
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=t.sender.rpartition("@")[2] or None)
+        message.set_content(
+            f"This test message was sent by smtp-console check through {t.host} port {t.port}.\n"
+        )
+        raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        return raw if raw.endswith(b"\r\n") else raw + b"\r\n"
+
+    async def quit(self) -> str:
+        try:
+            response = await self.command("QUIT")
+        except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError):
+            return "the server closed the connection without a reply"
+        return f"{response.code} {response.message.splitlines()[0] if response.message else ''}"
+
+    async def say_goodbye(self) -> None:
+        """After a failure: QUIT politely when the session still stands, then close."""
+        if self.protocol is not None and self.protocol.is_connected:
+            with contextlib.suppress(
+                SMTPServerDisconnected, SMTPTimeoutError, ConnectionError, TimeoutError
+            ):
+                await asyncio.wait_for(self.command("QUIT"), min(self.target.timeout, 2.0))
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+        elif self.transport is None and getattr(self, "sock", None) is not None:
+            self.sock.close()
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _tls_stage(kind: str, default: str) -> str:
+    return "certificate" if kind.startswith("cert-") else default
+
+
+async def run_check(target: Target, on_stage: Callable[[Stage], None] | None = None) -> Report:
+    """Run every stage in order, stopping at the first failure; never raises for SMTP trouble."""
+    report = Report(target, [Stage(name) for name in plan(target)])
+    emit = on_stage or (lambda stage: None)
+    session = _Session(target, report, emit)
+    steps: dict[str, Callable[[], Any]] = {
+        "resolve": session.resolve,
+        "connect": session.connect,
+        "tls": session.implicit_tls,
+        "certificate": session.certificate,
+        "greeting": session.greeting,
+        "ehlo": session.ehlo,
+        "starttls": session.starttls,
+        "auth": session.auth,
+        "mail": session.mail,
+        "rcpt": session.rcpt,
+        "data": session.data,
+        "quit": session.quit,
+    }
+    try:
+        for stage in report.stages:
+            if stage.name == "auth" and target.method == "none":
+                session.skip("auth", "the channel signs in with no credentials")
+                continue
+            await session.run_stage(stage.name, steps[stage.name])
+    except StageFailed:
+        for stage in report.stages:
+            if stage.status == "pending":
+                session.skip(stage.name, "not reached")
+        await session.say_goodbye()
+    finally:
+        session.close()
+        report.seconds = time.perf_counter() - session.started
+    return report
+
+
+async def iter_check(target: Target) -> AsyncIterator[Stage | Report]:
+    """Yield each stage as it starts and ends, then the finished report."""
+    queue: asyncio.Queue[Stage | Report] = asyncio.Queue()
+
+    def forward(stage: Stage) -> None:
+        queue.put_nowait(Stage(stage.name, stage.status, stage.seconds, stage.detail, stage.reply))
+
+    task = asyncio.ensure_future(run_check(target, forward))
+    task.add_done_callback(lambda done: queue.put_nowait(done.result()))
+    while True:
+        item = await queue.get()
+        yield item
+        if isinstance(item, Report):
+            return
+
+
+def render_report(report: Report, *, transcript: bool = True) -> str:
+    """Plain text for a terminal: stages with timings, certificate, transcript, diagnosis."""
+    t = report.target
+    where = f"{t.host} port {t.port} ({t.security})"
+    lines = [f"check {t.channel_name or where}" + (" against the simulator" if t.simulated else "")]
+    marks = {
+        "ok": "ok  ",
+        "failed": "FAIL",
+        "skipped": "skip",
+        "pending": "    ",
+        "running": "..  ",
+    }
+    for stage in report.stages:
+        timing = f"{stage.seconds * 1000:7.1f} ms" if stage.status in ("ok", "failed") else " " * 10
+        lines.append(f"  {marks[stage.status]} {stage.name:<12}{timing}  {stage.detail}".rstrip())
+    if report.certificate:
+        cert = report.certificate
+        lines.append("certificate: " + "; ".join(f"{k} {v}" for k, v in cert.items()))
+    if transcript:
+        lines.append("transcript:")
+        lines += [f"  {line}" for line in report.transcript]
+    failed = report.failed_stage
+    if failed is None:
+        lines.append(f"passed in {report.seconds * 1000:.0f} ms")
+    else:
+        lines.append(f"failed at {failed.name}")
+        if report.diagnosis is not None:
+            lines.append(report.diagnosis.render())
+    return "\n".join(lines)
+
+
+__all__ = [
+    "MASK",
+    "Line",
+    "Report",
+    "Stage",
+    "Target",
+    "iter_check",
+    "plan",
+    "render_report",
+    "run_check",
+]
