@@ -108,12 +108,12 @@ class Behaviour:
         return self.limits.max_message_bytes or _advertised_size(self.profile.ehlo_after_tls)
 
     def extensions(self, *, tls: bool, starttls_offered: bool) -> list[str]:
-        """The EHLO keywords advertised in this state, SIZE set to the enforced limit."""
+        """The EHLO keywords as the provider lists them, SIZE set to the enforced limit."""
         listed = self.profile.ehlo_after_tls if tls else self.profile.ehlo_before_tls
         lines = []
         for line in listed:
             keyword = line.split(" ", 1)[0].upper()
-            if keyword == "STARTTLS" and (tls or not starttls_offered):
+            if keyword == "STARTTLS" and not starttls_offered:
                 continue
             if keyword == "SIZE" and self.limits.max_message_bytes:
                 line = f"SIZE {self.limits.max_message_bytes}"

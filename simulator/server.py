@@ -168,8 +168,8 @@ class Simulator:
             self._ledger_control(action, user)
         else:
             state_controls.apply(self.state, action, user, value)
-        shown = MASK if action == "rotate_password" and value else value
-        detail = " ".join(str(p) for p in (action, user, shown) if p)
+        # A control's value is a new password or similar: never shown.
+        detail = " ".join(p for p in (action, user, MASK if value else None) if p)
         self.events.emit(Event("control", "", detail, self.clock.now(), time.time()))
 
     def _ledger_control(self, action: str, user: str | None) -> None:
