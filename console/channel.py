@@ -23,8 +23,8 @@ HIDDEN = "(hidden: not a secret source)"
 IMPLICIT_TLS_PORTS = frozenset({465})
 STARTTLS_PORTS = frozenset({25, 587})
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_ENV_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uffff-]+"
 _LABEL = r"[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\u0080-\uffff-]{0,61}[A-Za-z0-9\u0080-\uffff])?"
 _ADDRESS = re.compile(
@@ -103,7 +103,9 @@ def secret_source_problem(source: str) -> str | None:
     kind, _, rest = source.partition(":")
     if kind == "env":
         return (
-            None if _ENV_NAME.match(rest) else "env: needs a variable name, e.g. env:SMTP_PASSWORD"
+            None
+            if _ENV_VARIABLE.match(rest)
+            else "env: needs a variable name, e.g. env:SMTP_PASSWORD"
         )
     if kind == "command":
         return None if rest.strip() else "command: needs a command that prints the secret"
@@ -198,12 +200,16 @@ def _preferred_method(profile: Profile) -> AuthMethod:
     return "none"
 
 
+def _rules_unknown(profile: Profile) -> bool:
+    # A company's own server: its endpoints are examples and it may accept mail
+    # without sign-in (by IP address); hosted providers state their rules.
+    return profile.sender_policy == "any"
+
+
 def _allows_anonymous(profile: Profile) -> bool:
-    # Only a server whose rules are unknown (a company's own) may accept mail
-    # without sign-in, e.g. by IP address; hosted providers always want one.
     return (
         not profile.mechanisms
-        or profile.sender_policy == "any"
+        or _rules_unknown(profile)
         or any(e.security == "none" for e in profile.endpoints)
     )
 
@@ -224,7 +230,7 @@ def validate(channel: Channel, profile: Profile, text: str | None = None) -> lis
 
 def _check_identity(channel: Channel, profile: Profile) -> list[Problem]:
     problems = []
-    if not _NAME.match(channel.name):
+    if not NAME_PATTERN.match(channel.name):
         problems.append(
             Problem("name", "must be 1-64 letters, digits, dots, dashes or underscores")
         )
@@ -286,7 +292,10 @@ def _valid_host(host: str) -> bool:
 
 def _check_endpoint(server: ServerSettings, profile: Profile) -> list[Problem]:
     offered = [e for e in profile.endpoints if e.host.lower() == server.host.lower().rstrip(".")]
-    if not offered or any((e.port, e.security) == (server.port, server.security) for e in offered):
+    wanted = (server.port, server.security)
+    if _rules_unknown(profile) or not offered:
+        return []
+    if any((e.port, e.security) == wanted for e in offered):
         return []
     accepted = ", ".join(f"{e.port} ({e.security})" for e in offered)
     same_port = [e for e in offered if e.port == server.port]
