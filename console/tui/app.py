@@ -1,9 +1,61 @@
-"""The Textual console (being built)."""
+"""The Textual console: guide, editor and rehearsal in one app."""
 
-from console.cli import build_parser
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from console.guide import load_faq, load_guide
+from console.tui.screens.help import HelpScreen
+from console.tui.screens.main import MainScreen
+from simulator.profile import load_all
+
+PALETTE = (
+    ("Save channel", "Write the channel file and store its secret", "save"),
+    ("Open channel", "Open a saved channel", "open"),
+    ("New channel", "Start again from the guide", "new"),
+    ("Test against the simulator", "The staged check, stage by stage", "test"),
+    ("Burst", "Send many test messages and chart what happens", "burst"),
+    ("Live test", "The same check against the real server (asks first)", "live_test"),
+    ("Toggle FAQ", "Show or hide the questions and answers", "toggle_faq"),
+    ("Search FAQ", "Jump to the FAQ search box", "search_faq"),
+)
+
+
+class ConsoleApp(App[int]):
+    """smtp-console with no command."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "smtp-console"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help", tooltip="Keys and where things are"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def on_mount(self) -> None:
+        faq = load_faq()
+        self.push_screen(MainScreen(load_all(), load_guide(faq=faq), faq))
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The main actions, by name, in the command palette."""
+        yield from super().get_system_commands(screen)
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None:
+            return
+        for title, help_text, action in PALETTE:
+            yield SystemCommand(title, help_text, lambda a=action: main.run_action(a))
+        yield SystemCommand("Help", "The keys of the console", self.action_help)
 
 
 def run() -> int:
-    """Until the console lands, print the command-line help."""
-    build_parser().print_help()
-    return 0
+    """Run the console; the exit code."""
+    return ConsoleApp().run() or 0

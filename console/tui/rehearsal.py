@@ -1,0 +1,129 @@
+"""The embedded simulator behind the Rehearse tab, and the trainer's toggles on it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from console.channel import Channel
+from simulator.clock import VirtualClock
+from simulator.events import Event
+from simulator.server import Simulator
+from simulator.state import Account
+
+# A stand-in secret for rehearsals: the simulated account is made with it, so
+# the real secret is never needed to rehearse.
+REHEARSAL_SECRET = "rehearsal-secret"
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """A behaviour a trainer switches on and off."""
+
+    id: str
+    label: str
+    on: str | None
+    off: str | None
+
+
+TOGGLES: tuple[Toggle, ...] = (
+    Toggle("wrong-password", "Wrong password", None, None),
+    Toggle("password-rotated", "Password rotated", "rotate_password", None),
+    Toggle("smtp-auth-disabled", "SMTP AUTH disabled", "disable_smtp_auth", "enable_smtp_auth"),
+    Toggle("throttle", "Throttle now", "throttle", "reset_limits"),
+    Toggle("quota", "Quota used up", "use_up_quota", "reset_limits"),
+    Toggle("greylisting", "Greylisting", "greylisting_on", "greylisting_off"),
+    Toggle("tls-missing", "TLS missing", "starttls_off", "starttls_on"),
+    Toggle("send-as-denied", "Send-as denied", "deny_send_as", "allow_send_as"),
+)
+
+
+class Rehearsal:
+    """One running simulator for the channel's provider, restarted when the provider changes."""
+
+    def __init__(self, *, clock_start: float | None = None, clock_speed: float = 1.0) -> None:
+        self.simulator: Simulator | None = None
+        self.active: set[str] = set()
+        self._clock_start, self._clock_speed = clock_start, clock_speed
+        self._listeners: list[Callable[[Event], None]] = []
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._lock = asyncio.Lock()
+
+    @property
+    def provider(self) -> str | None:
+        """The provider the simulator imitates, or None when it is not running."""
+        return self.simulator.profile.id if self.simulator else None
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        """Receive the simulator's events, across restarts."""
+        self._listeners.append(listener)
+        if self.simulator:
+            self._unsubscribe.append(self.simulator.subscribe(listener))
+
+    async def start(self, provider: str) -> Simulator:
+        """Run a simulator for provider on free loopback ports (restarting if needed)."""
+        async with self._lock:
+            if self.simulator and self.simulator.profile.id == provider:
+                return self.simulator
+            await self.stop()
+            clock = VirtualClock(speed=self._clock_speed, start=self._clock_start)
+            simulator = Simulator(provider, host="127.0.0.1", port=0, tls_port=0, clock=clock)
+            await simulator.start()
+            self.simulator = simulator
+            self.active.clear()
+            self._unsubscribe = [simulator.subscribe(listener) for listener in self._listeners]
+            return simulator
+
+    async def stop(self) -> None:
+        """Stop the simulator."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        if self.simulator is not None:
+            simulator, self.simulator = self.simulator, None
+            await simulator.stop()
+
+    def secret_for(self, secret: str) -> str:
+        """The secret a rehearsal check sends: a wrong one while that toggle is on."""
+        return secret + "-wrong" if "wrong-password" in self.active else secret
+
+    def prepare(self, channel: Channel, secret: str) -> None:
+        """Make the channel's sign-in a valid account, unless the trainer rotated its password."""
+        if self.simulator is None or channel.auth.method == "none":
+            return
+        username = channel.auth.username
+        account = self.simulator.state.account(username)
+        if account is None:
+            account = Account(username=username, send_as=[channel.sender.address])
+            self.simulator.add_account(account)
+        address = channel.sender.address
+        if address and not account.may_send_as(address):
+            account.send_as.append(address)
+        domain = address.rpartition("@")[2].lower()
+        if domain and domain not in account.verified_domains:
+            account.verified_domains.append(domain)
+        if "password-rotated" not in self.active:
+            account.password = secret
+            account.app_password = secret
+            account.tokens = [secret]
+
+    def toggle(self, toggle_id: str, on: bool, user: str | None) -> str:
+        """Switch a trainer behaviour; return what now happens, for a notification."""
+        toggle = next(t for t in TOGGLES if t.id == toggle_id)
+        (self.active.add if on else self.active.discard)(toggle_id)
+        action = toggle.on if on else toggle.off
+        if self.simulator is not None and action is not None:
+            wants_user = action in ("rotate_password", "throttle", "use_up_quota")
+            self.simulator.control(action, user if wants_user else None)
+            if action == "reset_limits":
+                self._reapply_limits(user)
+        state = "on" if on else "off"
+        return f"{toggle.label}: {state}"
+
+    def _reapply_limits(self, user: str | None) -> None:
+        # reset_limits clears both limit toggles; put back the one still on.
+        assert self.simulator is not None
+        for toggle_id, action in (("throttle", "throttle"), ("quota", "use_up_quota")):
+            if toggle_id in self.active:
+                self.simulator.control(action, user)

@@ -1,0 +1,466 @@
+"""The console's one main screen: guide and FAQ, editor, rehearsal, burst, captured mail."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Input,
+    ProgressBar,
+    RichLog,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from console import secrets, store
+from console.channel import Channel, draft, validate
+from console.check import Target, plan, run_check
+from console.diagnosis import Diagnosis
+from console.guide import Faq, Guide
+from console.tui.checking import live_target, simulated_target
+from console.tui.messages import ChannelEdited, ShowFaq, StartChannel, TrainerToggled
+from console.tui.rehearsal import REHEARSAL_SECRET, Rehearsal
+from console.tui.widgets.channel_form import ChannelForm
+from console.tui.widgets.diagnosis_card import DiagnosisCard
+from console.tui.widgets.faq_panel import FaqPanel
+from console.tui.widgets.guide_panel import GuidePanel
+from console.tui.widgets.minute_chart import MinuteChart
+from console.tui.widgets.stage_lights import StageLights
+from console.tui.widgets.toml_preview import TomlPreview
+from console.tui.widgets.trainer_panel import TrainerPanel
+from simulator.events import Event
+from simulator.profile import Profile
+
+TABS = ("tab-guide", "tab-channel", "tab-rehearse", "tab-burst", "tab-messages")
+
+
+class MainScreen(Screen[None]):
+    """Everything in tabs, with the FAQ beside them when the terminal is wide enough."""
+
+    BINDINGS = [
+        Binding("f2", "toggle_faq", "FAQ", id="main.faq", tooltip="Show or hide the FAQ"),
+        Binding("f3", "toggle_preview", "Preview", id="main.preview", show=False),
+        Binding("ctrl+s", "save", "Save", id="main.save", tooltip="Save the channel"),
+        Binding("ctrl+o", "open", "Open", id="main.open", show=False),
+        Binding("ctrl+n", "new", "New", id="main.new", show=False),
+        Binding("ctrl+t", "test", "Test", id="main.test", tooltip="Check against the simulator"),
+        Binding("ctrl+b", "burst", "Burst", id="main.burst", tooltip="Send a burst"),
+        Binding("ctrl+l", "live_test", "Live", id="main.live", tooltip="Check the real server"),
+        Binding("g", "read_guide", "Read guide", id="main.read-guide"),
+        Binding("slash", "search_faq", "Search FAQ", id="main.search-faq", show=False),
+        *[
+            Binding(f"f{n}", f"show_tab('{tab}')", tab[4:].title(), id=f"main.{tab}", show=False)
+            for n, tab in enumerate(TABS, 5)
+        ],
+    ]
+
+    def __init__(self, profiles: dict[str, Profile], guide: Guide, faq: Faq) -> None:
+        super().__init__()
+        self.profiles, self.guide, self.faq = profiles, guide, faq
+        first = "office365" if "office365" in profiles else next(iter(profiles))
+        self.channel: Channel | None = draft(profiles[first], "my-channel")
+        self.file: store.ChannelFile | None = None
+        self.path: Path | None = None
+        self.problem_count = 0
+        self.diagnosis: Diagnosis | None = None
+        self.rehearsal = Rehearsal()
+        self.captured: list[object] = []
+
+    def compose(self) -> ComposeResult:
+        names = {pid: profile.name for pid, profile in self.profiles.items()}
+        with Horizontal(id="body"):
+            with TabbedContent(id="tabs"):
+                with TabPane("Guide", id="tab-guide"):
+                    yield GuidePanel(self.guide, id="guide")
+                with TabPane("Channel", id="tab-channel"), Horizontal(id="editor"):
+                    yield ChannelForm(names, id="channel-form")
+                    yield TomlPreview(id="toml-preview")
+                with TabPane("Rehearse", id="tab-rehearse"), Horizontal(id="rehearse"):
+                    yield TrainerPanel(id="trainer")
+                    with Vertical(id="check-area"):
+                        yield StageLights(id="stages")
+                        yield RichLog(id="transcript", wrap=True, markup=False, max_lines=2000)
+                        yield DiagnosisCard(id="diagnosis")
+                with TabPane("Burst", id="tab-burst"), Vertical(id="burst"):
+                    with Horizontal(id="burst-settings"):
+                        yield Static("Messages", classes="field-label")
+                        yield Input("40", id="burst-count", type="integer", compact=True)
+                        yield Static("per minute", classes="field-label")
+                        yield Input(
+                            "", id="burst-rate", type="integer", compact=True, placeholder="at once"
+                        )
+                        yield Button("Send (ctrl+b)", id="burst-start", compact=True)
+                    yield ProgressBar(id="burst-progress", show_eta=False)
+                    yield Static(id="burst-summary")
+                    yield MinuteChart(id="burst-chart")
+                with TabPane("Messages", id="tab-messages"):
+                    yield DataTable(id="captured", cursor_type="row", zebra_stripes=True)
+            yield FaqPanel(self.faq, id="faq")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#captured", DataTable)
+        table.add_columns("#", "accepted", "from", "to", "subject", "")
+        self.query_one("#diagnosis", DiagnosisCard).show(None)
+        self.query_one("#burst-chart", MinuteChart).show([])
+        self.rehearsal.subscribe(self.on_simulator_event)
+        if self.channel is not None:
+            self.query_one(ChannelForm).fill(self.channel)
+        self.query_one(GuidePanel).focus_step()
+        self.start_simulator(self.channel.provider if self.channel else "office365")
+        self.set_interval(1.0, self.tick_clock)
+
+    async def on_unmount(self) -> None:
+        await self.rehearsal.stop()
+
+    # ----------------------------------------------------------- guide and FAQ
+
+    @on(ShowFaq)
+    def suggest_faq(self, message: ShowFaq) -> None:
+        self.query_one(FaqPanel).suggest(message.entry_ids)
+
+    @on(StartChannel)
+    def start_channel(self, message: StartChannel) -> None:
+        recommendation = message.recommendation
+        profile = self.profiles.get(recommendation.provider)
+        if profile is None:
+            self.notify(f"No provider profile {recommendation.provider!r}.", severity="error")
+            return
+        name = recommendation.id if not self.path else f"{recommendation.id}-2"
+        channel = draft(profile, name, **recommendation.overrides())
+        self.file, self.path = None, None
+        self.query_one(ChannelForm).fill(channel)
+        self.action_show_tab("tab-channel")
+        self.query_one("#channel-name", Input).focus()
+        self.notify(f"Channel drafted from: {recommendation.title}", title="Guide")
+
+    def action_toggle_faq(self) -> None:
+        """Show or hide the FAQ (on narrow terminals it takes the whole width)."""
+        self.toggle_class("-faq-hidden" if self.has_class("-wide") else "-faq-shown")
+
+    def action_search_faq(self) -> None:
+        """Jump to the FAQ search box."""
+        self.remove_class("-faq-hidden")
+        if not self.has_class("-wide"):
+            self.add_class("-faq-shown")
+        self.query_one("#faq-search", Input).focus()
+
+    def action_read_guide(self) -> None:
+        """Open the FAQ entry the diagnosis points to."""
+        if self.diagnosis and self.diagnosis.guide in self.faq.ids():
+            self.query_one(FaqPanel).show(self.diagnosis.guide)
+            self.remove_class("-faq-hidden")
+            if not self.has_class("-wide"):
+                self.add_class("-faq-shown")
+            self.query_one("#faq-questions").focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        """Switch to a tab."""
+        self.remove_class("-faq-shown")
+        self.query_one(TabbedContent).active = tab
+
+    def action_toggle_preview(self) -> None:
+        """On narrow terminals, switch between the form and the file preview."""
+        self.query_one("#editor").toggle_class("-preview")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out what cannot be done right now."""
+        if action == "read_guide":
+            return self.diagnosis is not None and bool(self.diagnosis.guide)
+        if action in ("save", "test", "burst", "live_test"):
+            return True if self.channel is not None else None
+        return True
+
+    # ----------------------------------------------------------------- editor
+
+    @on(ChannelEdited)
+    def channel_edited(self, message: ChannelEdited) -> None:
+        self.channel = message.channel
+        problems = []
+        preview = self.query_one(TomlPreview)
+        if message.channel is not None:
+            profile = self.profiles.get(message.channel.provider)
+            if profile is not None:
+                problems = validate(message.channel, profile)
+                document = self.file.document if self.file else None
+                preview.show(store.render(message.channel, document, profile), self._path_text())
+        form = self.query_one(ChannelForm)
+        self.problem_count = form.show_problems(problems, message.unreadable)
+        pane = self.query_one(TabbedContent).get_tab("tab-channel")
+        pane.label = f"Channel ({self.problem_count}!)" if self.problem_count else "Channel"
+        self.refresh_bindings()
+        if message.channel and message.channel.provider != self.rehearsal.provider:
+            self.start_simulator(message.channel.provider)
+
+    def _path_text(self) -> str:
+        path = self.path or self._default_path()
+        return str(path) if path else ""
+
+    def _default_path(self) -> Path | None:
+        if self.channel is None or not self.channel.name:
+            return None
+        return store.channels_dir() / f"{self.channel.name}{store.SUFFIX}"
+
+    def action_save(self) -> None:
+        """Save the channel file (and the typed secret, to its source)."""
+        if self.channel is None:
+            self.notify("Fix the fields marked in red first.", severity="error")
+            return
+        if self.problem_count:
+            self.notify(
+                f"Saved with {self.problem_count} problem(s) still marked.", severity="warning"
+            )
+        path = self.path or self._default_path()
+        if path is None:
+            self.notify("Give the channel a name first.", severity="error")
+            return
+        self.save_worker(self.channel, path, self.query_one(ChannelForm).password())
+
+    @work(thread=True, exclusive=True, group="save")
+    def save_worker(self, channel: Channel, path: Path, password: str) -> None:
+        """Write the file and store the secret, off the UI thread."""
+        profile = self.profiles.get(channel.provider)
+        try:
+            saved = store.save(channel, path, original=self.file, profile=profile)
+        except store.ConflictError as error:
+            self.app.call_from_thread(
+                self.notify,
+                f"{error}\nReopen it (ctrl+o) to see the other change; your edits are still here.",
+                title="Not saved: the file changed on disk",
+                severity="error",
+                timeout=12,
+            )
+            return
+        except store.ChannelFileError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Not saved", severity="error")
+            return
+        self.app.call_from_thread(self.saved, saved)
+        if password and channel.auth.secret == "keyring":
+            self.store_secret(channel, password)
+
+    def store_secret(self, channel: Channel, password: str) -> None:
+        """Put the typed secret in the keyring (called from a worker thread)."""
+        try:
+            secrets.store_secret(channel, password)
+        except secrets.NoKeyringError as error:
+            self.app.call_from_thread(self.ask_secret_source, str(error).splitlines()[0])
+        except secrets.SecretError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error")
+        else:
+            self.app.call_from_thread(self.secret_stored)
+
+    def saved(self, saved: store.ChannelFile) -> None:
+        """Remember the file just written."""
+        self.file, self.path = saved, saved.path
+        self.query_one(TomlPreview).border_subtitle = str(saved.path)
+        self.notify(f"Saved {saved.path}", title="Channel saved")
+
+    def secret_stored(self) -> None:
+        """The secret is in the keyring: forget the typed copy."""
+        self.query_one(ChannelForm).clear_password()
+        self.notify("The secret is in the system keyring.", title="Secret stored")
+
+    @work
+    async def ask_secret_source(self, reason: str) -> None:
+        """No keyring: let the user choose another source, then save again."""
+        from console.tui.screens.secret_source import SecretSourceDialog
+
+        source = await self.app.push_screen_wait(SecretSourceDialog(reason))
+        if source:
+            self.query_one(ChannelForm).set_secret_source(source)
+            self.action_save()
+
+    @work
+    async def action_open(self) -> None:
+        """Pick a saved channel and load it into the editor."""
+        from console.tui.screens.open_channel import OpenChannel
+
+        listed = store.list_channels()
+        path = await self.app.push_screen_wait(OpenChannel(listed, store.channels_dir()))
+        if path is None:
+            return
+        try:
+            opened = store.read(path)
+        except store.ChannelFileError as error:
+            self.notify(str(error), title="Cannot open", severity="error")
+            return
+        self.file, self.path = opened, opened.path
+        self.query_one(ChannelForm).fill(opened.channel)
+        self.action_show_tab("tab-channel")
+        self.notify(f"Opened {opened.path}")
+
+    def action_new(self) -> None:
+        """Back to the guide to start a new channel."""
+        self.query_one(GuidePanel).action_restart()
+        self.action_show_tab("tab-guide")
+
+    # ------------------------------------------------------------- simulator
+
+    @work(exclusive=True, group="simulator")
+    async def start_simulator(self, provider: str) -> None:
+        """Run the simulator for the channel's provider on a free loopback port."""
+        if provider not in self.profiles:
+            return
+        trainer = self.query_one(TrainerPanel)
+        try:
+            simulator = await self.rehearsal.start(provider)
+        except (OSError, ValueError) as error:
+            self.notify(f"The simulator did not start: {error}", severity="error")
+            return
+        trainer.reset()
+        trainer.show_status(f"[b]{simulator.profile.name}[/b]\n127.0.0.1:{simulator.port}")
+        self.tick_clock()
+
+    def tick_clock(self) -> None:
+        """Show the simulator's virtual time."""
+        simulator = self.rehearsal.simulator
+        if simulator is not None:
+            stamp = simulator.clock.datetime().strftime("%a %d %b %H:%M:%S")
+            speed = simulator.clock.speed
+            self.query_one(TrainerPanel).show_clock(f"{stamp} (x{speed:g})")
+
+    @on(TrainerToggled)
+    def trainer_toggled(self, message: TrainerToggled) -> None:
+        user = self.channel.auth.username if self.channel else None
+        if self.channel is not None:
+            self.rehearsal.prepare(self.channel, self._rehearsal_secret())
+        try:
+            text = self.rehearsal.toggle(message.toggle, message.on, user or None)
+        except KeyError as error:
+            self.notify(f"Cannot apply: {error}", severity="error")
+            return
+        self.notify(text, title="Trainer")
+
+    def on_simulator_event(self, event: Event) -> None:
+        """Accepted mail shows up in the Messages tab."""
+        if event.kind in ("accepted", "delayed"):
+            self.refresh_captured()
+
+    def refresh_captured(self) -> None:
+        """Reload the captured messages table."""
+        simulator = self.rehearsal.simulator
+        if simulator is None:
+            return
+        table = self.query_one("#captured", DataTable)
+        messages = simulator.mailbox.messages
+        for index in range(table.row_count, len(messages)):
+            stored = messages[index]
+            when = _clock_text(simulator, stored.accepted_virtual)
+            mark = "delayed" if stored.delayed else ""
+            to = ", ".join(stored.recipients)
+            table.add_row(
+                str(index + 1), when, stored.envelope_from, to, stored.subject, mark, key=str(index)
+            )
+        self.query_one(TabbedContent).get_tab("tab-messages").label = f"Messages ({len(messages)})"
+
+    @on(DataTable.RowSelected, "#captured")
+    def view_message(self, event: DataTable.RowSelected) -> None:
+        from console.tui.screens.message_viewer import MessageViewer
+
+        simulator = self.rehearsal.simulator
+        if simulator is not None and event.row_key.value is not None:
+            self.app.push_screen(
+                MessageViewer(simulator.mailbox.messages[int(event.row_key.value)])
+            )
+
+    # ------------------------------------------------------------ the check
+
+    def action_test(self) -> None:
+        """The staged check against the simulator."""
+        if self.channel is None:
+            self.notify("Fix the fields marked in red first.", severity="error")
+            return
+        self.action_show_tab("tab-rehearse")
+        self.run_test(self.channel)
+
+    @work(exclusive=True, group="check")
+    async def run_test(self, channel: Channel) -> None:
+        """Check the channel against the simulator, stage by stage."""
+        try:
+            simulator = await self.rehearsal.start(channel.provider)
+        except (OSError, ValueError, KeyError) as error:
+            self.notify(f"The simulator did not start: {error}", severity="error")
+            return
+        secret = self._rehearsal_secret()
+        self.rehearsal.prepare(channel, secret)
+        target = simulated_target(channel, simulator, self.rehearsal.secret_for(secret))
+        await self.show_check(target)
+
+    def action_live_test(self) -> None:
+        """The same check against the real server, after a confirmation."""
+        if self.channel is None:
+            self.notify("Fix the fields marked in red first.", severity="error")
+            return
+        self.run_live_test(self.channel)
+
+    @work(exclusive=True, group="check")
+    async def run_live_test(self, channel: Channel) -> None:
+        """Ask, read the secret off the UI thread, then check the real server."""
+        from console.tui.screens.confirm import Confirm
+
+        where = f"{channel.server.host}:{channel.server.port}"
+        question = (
+            f"Connect to the real server {where} and sign in as "
+            f"{channel.auth.username or '(no login)'}?\nNo message is sent."
+        )
+        if not await self.app.push_screen_wait(Confirm(question, yes="Connect (y)")):
+            return
+        secret = self.query_one(ChannelForm).password()
+        if not secret and channel.auth.method != "none":
+            if channel.auth.secret == "prompt":
+                self.notify("Type the secret in the Secret field first.", severity="warning")
+                return
+            try:
+                secret = await asyncio.to_thread(secrets.read_secret, channel)
+            except secrets.SecretError as error:
+                self.notify(str(error), title="No secret", severity="error", timeout=12)
+                return
+        self.action_show_tab("tab-rehearse")
+        await self.show_check(live_target(channel, secret))
+
+    async def show_check(self, target: Target) -> None:
+        """Run a check, lighting stages up, then the transcript and any diagnosis."""
+        lights = self.query_one(StageLights)
+        log = self.query_one("#transcript", RichLog)
+        card = self.query_one(DiagnosisCard)
+        lights.reset(plan(target))
+        log.clear()
+        card.show(None)
+        where = "the simulator" if target.simulated else f"{target.host}:{target.port}"
+        log.write(f"* checking {target.channel_name or 'the channel'} against {where}")
+        report = await run_check(target, lambda stage: lights.mark(stage.name, stage.status))
+        for line in report.transcript:
+            log.write(str(line))
+        self.diagnosis = report.diagnosis
+        failed = report.failed_stage
+        if failed is None:
+            log.write(f"* passed in {report.seconds * 1000:.0f} ms")
+            self.notify("Every stage passed.", title="Check passed")
+        else:
+            log.write(f"* failed at {failed.name}: {failed.detail}")
+            title = self._faq_title(self.diagnosis.guide) if self.diagnosis else ""
+            card.show(self.diagnosis, title)
+            self.notify(f"Failed at {failed.name}.", title="Check failed", severity="error")
+        self.refresh_bindings()
+
+    def _faq_title(self, entry_id: str) -> str:
+        return self.faq.get(entry_id).question if entry_id in self.faq.ids() else entry_id
+
+    def _rehearsal_secret(self) -> str:
+        return self.query_one(ChannelForm).password() or REHEARSAL_SECRET
+
+
+def _clock_text(simulator: object, virtual: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(virtual, UTC).strftime("%H:%M:%S")

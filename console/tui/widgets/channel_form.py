@@ -1,0 +1,236 @@
+"""The channel editor: one row per channel field, each with its problem shown beneath."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static
+
+from console.channel import (
+    AUTH_METHODS,
+    SCOPES,
+    SECURITIES,
+    AuthSettings,
+    Channel,
+    Problem,
+    SenderSettings,
+    ServerSettings,
+)
+from console.tui.messages import ChannelEdited
+
+SECRET_KINDS = ("keyring", "env", "command", "prompt")
+FIELD_INPUTS: dict[str, str] = {
+    "name": "channel-name",
+    "provider": "channel-provider",
+    "scope": "channel-scope",
+    "server.host": "server-host",
+    "server.port": "server-port",
+    "server.security": "server-security",
+    "server.timeout": "server-timeout",
+    "auth.method": "auth-method",
+    "auth.username": "auth-username",
+    "auth.secret": "auth-secret-kind",
+    "sender.from": "sender-from",
+    "sender.display_name": "sender-display-name",
+    "pacing.messages_per_minute": "pacing-rate",
+}
+
+
+def problem_id(field: str) -> str:
+    """The DOM id of the line that shows a field's problem."""
+    return "problem-" + field.replace(".", "-").replace("_", "-")
+
+
+class ChannelForm(VerticalScroll):
+    """Every channel field; posts ChannelEdited on each change."""
+
+    def __init__(self, providers: Mapping[str, str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.providers = providers
+
+    def compose(self) -> ComposeResult:
+        def choices(values: Iterable[str]) -> list[tuple[str, str]]:
+            return [(value, value) for value in values]
+
+        provider_choices = [(name, pid) for pid, name in self.providers.items()]
+        yield from self._row("Name", "name", Input(id="channel-name"))
+        yield from self._row(
+            "Provider",
+            "provider",
+            Select(provider_choices, id="channel-provider", allow_blank=False),
+        )
+        yield from self._row(
+            "Scope", "scope", Select(choices(SCOPES), id="channel-scope", allow_blank=False)
+        )
+        yield from self._row("Host", "server.host", Input(id="server-host"))
+        yield from self._row("Port", "server.port", Input(id="server-port", type="integer"))
+        yield from self._row(
+            "Security",
+            "server.security",
+            Select(choices(SECURITIES), id="server-security", allow_blank=False),
+        )
+        yield from self._row("Timeout (s)", "server.timeout", Input(id="server-timeout"))
+        yield from self._row(
+            "Sign-in",
+            "auth.method",
+            Select(choices(AUTH_METHODS), id="auth-method", allow_blank=False),
+        )
+        yield from self._row("Username", "auth.username", Input(id="auth-username"))
+        yield from self._row(
+            "Secret kept in",
+            "auth.secret",
+            Select(choices(SECRET_KINDS), id="auth-secret-kind", allow_blank=False),
+            Input(placeholder="NAME or command", id="auth-secret-detail"),
+        )
+        yield from self._row(
+            "Secret",
+            "auth.password",
+            Input(
+                password=True, placeholder="stored on ctrl+s, never in the file", id="auth-password"
+            ),
+        )
+        yield from self._row("From", "sender.from", Input(id="sender-from"))
+        yield from self._row("Display name", "sender.display_name", Input(id="sender-display-name"))
+        yield from self._row(
+            "Max per minute",
+            "pacing.messages_per_minute",
+            Input(id="pacing-rate", type="integer", placeholder="no pacing"),
+        )
+
+    def _row(self, title: str, field: str, *widgets: Widget) -> Iterable[Widget]:
+        for widget in widgets:
+            if isinstance(widget, Input | Select):
+                widget.compact = True
+        yield Horizontal(Label(title, classes="field-label"), *widgets, classes="field-row")
+        yield Static(classes="problem", id=problem_id(field))
+
+    def fill(self, channel: Channel) -> None:
+        """Put a channel's values into the fields."""
+        kind, _, detail = channel.auth.secret.partition(":")
+        values: dict[str, Any] = {
+            "channel-name": channel.name,
+            "channel-provider": channel.provider,
+            "channel-scope": channel.scope,
+            "server-host": channel.server.host,
+            "server-port": str(channel.server.port),
+            "server-security": channel.server.security,
+            "server-timeout": f"{channel.server.timeout:g}",
+            "auth-method": channel.auth.method,
+            "auth-username": channel.auth.username,
+            "auth-secret-kind": kind if kind in SECRET_KINDS else "keyring",
+            "auth-secret-detail": detail,
+            "sender-from": channel.sender.address,
+            "sender-display-name": channel.sender.display_name,
+            "pacing-rate": ""
+            if channel.messages_per_minute is None
+            else str(channel.messages_per_minute),
+        }
+        with self.prevent(Input.Changed, Select.Changed):
+            for widget_id, value in values.items():
+                widget = self.query_one(f"#{widget_id}")
+                if isinstance(widget, (Select, Input)):
+                    widget.value = value
+        self._show_detail()
+        self.edited()
+
+    def password(self) -> str:
+        """The secret typed in this session (never saved to the file)."""
+        return self.query_one("#auth-password", Input).value
+
+    def clear_password(self) -> None:
+        """Forget the typed secret."""
+        with self.prevent(Input.Changed):
+            self.query_one("#auth-password", Input).value = ""
+
+    def set_secret_source(self, source: str) -> None:
+        """Switch where the secret is kept, e.g. env:SMTP_PASSWORD."""
+        kind, _, detail = source.partition(":")
+        with self.prevent(Input.Changed, Select.Changed):
+            self.query_one("#auth-secret-kind", Select).value = kind
+            self.query_one("#auth-secret-detail", Input).value = detail
+        self._show_detail()
+        self.edited()
+
+    def read(self) -> tuple[Channel | None, dict[str, str]]:
+        """The channel in the fields, or None and the fields that cannot be read."""
+        text = {wid: self._value(wid) for wid in FIELD_INPUTS.values()}
+        text["auth-secret-detail"] = self._value("auth-secret-detail")
+        unreadable: dict[str, str] = {}
+        port = _number(text["server-port"], int)
+        if port is None:
+            unreadable["server.port"] = "must be a whole number, e.g. 587"
+        timeout = _number(text["server-timeout"] or "30", float)
+        if timeout is None:
+            unreadable["server.timeout"] = "must be a number of seconds, e.g. 30"
+        rate = _number(text["pacing-rate"], int) if text["pacing-rate"].strip() else None
+        if text["pacing-rate"].strip() and rate is None:
+            unreadable["pacing.messages_per_minute"] = "must be a whole number, or empty"
+        if unreadable:
+            return None, unreadable
+        kind, detail = text["auth-secret-kind"], text["auth-secret-detail"].strip()
+        secret = kind if kind in ("keyring", "prompt") else f"{kind}:{detail}"
+        channel = Channel(
+            name=text["channel-name"].strip(),
+            provider=text["channel-provider"],
+            scope=text["channel-scope"],  # type: ignore[arg-type]
+            server=ServerSettings(
+                text["server-host"].strip(),
+                port or 0,
+                text["server-security"],  # type: ignore[arg-type]
+                timeout or 0.0,
+            ),
+            auth=AuthSettings(
+                text["auth-method"],  # type: ignore[arg-type]
+                text["auth-username"].strip(),
+                secret,
+            ),
+            sender=SenderSettings(text["sender-from"].strip(), text["sender-display-name"]),
+            messages_per_minute=rate,
+        )
+        return channel, {}
+
+    def show_problems(self, problems: Iterable[Problem], unreadable: Mapping[str, str]) -> int:
+        """Show each problem beneath its field; return how many there are."""
+        by_field: dict[str, list[str]] = {field: [reason] for field, reason in unreadable.items()}
+        for problem in problems:
+            by_field.setdefault(problem.field, []).append(problem.reason)
+        for line in self.query(".problem").results(Static):
+            field = next((f for f in by_field if problem_id(f) == line.id), None)
+            reasons = by_field.get(field, []) if field else []
+            line.update("\n".join(f"! {reason}" for reason in reasons))
+            line.set_class(bool(reasons), "-shown")
+        for field, widget_id in FIELD_INPUTS.items():
+            self.query_one(f"#{widget_id}").set_class(field in by_field, "-invalid-field")
+        return sum(len(reasons) for reasons in by_field.values())
+
+    def _value(self, widget_id: str) -> str:
+        widget = self.query_one(f"#{widget_id}")
+        if isinstance(widget, Select):
+            return "" if widget.value is Select.BLANK else str(widget.value)
+        return widget.value if isinstance(widget, Input) else ""
+
+    def _show_detail(self) -> None:
+        kind = self._value("auth-secret-kind")
+        detail = self.query_one("#auth-secret-detail", Input)
+        detail.display = kind in ("env", "command")
+        detail.placeholder = "variable name" if kind == "env" else "command printing the secret"
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def edited(self) -> None:
+        """Tell the screen the channel changed."""
+        self._show_detail()
+        channel, unreadable = self.read()
+        self.post_message(ChannelEdited(channel, unreadable))
+
+
+def _number(text: str, kind: type[int] | type[float]) -> Any:
+    try:
+        return kind(text.strip())
+    except ValueError:
+        return None

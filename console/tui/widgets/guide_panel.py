@@ -1,0 +1,131 @@
+"""The decision tree, one step at a time: a question with its answers, or the recommendation."""
+
+from __future__ import annotations
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Button, OptionList, Static
+from textual.widgets.option_list import Option
+
+from console.guide import Guide, Question, Recommendation, Walk
+from console.tui.messages import ShowFaq, StartChannel
+
+
+class GuidePanel(Vertical):
+    """Walks the guide: pick an answer with enter, go back with backspace."""
+
+    BINDINGS = [
+        Binding("backspace", "back", "Back", id="guide.back", tooltip="Undo the last answer"),
+        Binding("r", "restart", "Restart", id="guide.restart", tooltip="Start the guide over"),
+        Binding("c", "start", "Start channel", id="guide.start", tooltip="Open it in the editor"),
+    ]
+
+    def __init__(self, guide: Guide, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.walk = Walk(guide)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="guide-trail")
+        yield Static(id="guide-question")
+        yield Static(id="guide-help")
+        yield OptionList(id="guide-options")
+        with VerticalScroll(id="recommendation"):
+            yield Static(id="recommendation-body")
+            yield Button("Start this channel (c)", id="start-channel", variant="primary")
+
+    def on_mount(self) -> None:
+        self.refresh_step()
+
+    def refresh_step(self) -> None:
+        """Show the current node of the walk."""
+        node = self.walk.current
+        trail = " > ".join(label.split(":")[0] for _, label in self.walk.answers())
+        self.query_one("#guide-trail", Static).update(trail or "Guide: answer to get a plan")
+        is_question = isinstance(node, Question)
+        self.set_class(not is_question, "-recommendation")
+        if isinstance(node, Question):
+            self.query_one("#guide-question", Static).update(node.text)
+            self.query_one("#guide-help", Static).update(node.help)
+            options = self.query_one("#guide-options", OptionList)
+            options.clear_options()
+            options.add_options(
+                [Option(f"{n}. {o.label}", id=str(n - 1)) for n, o in enumerate(node.options, 1)]
+            )
+            options.highlighted = 0
+        else:
+            self.query_one("#recommendation-body", Static).update(render_recommendation(node))
+        self.refresh_bindings()
+        self.post_message(ShowFaq(node.faq))
+
+    def focus_step(self) -> None:
+        """Focus the answers, or the start button at a recommendation."""
+        target = "#start-channel" if self.walk.finished else "#guide-options"
+        self.query_one(target).focus()
+
+    @on(OptionList.OptionSelected, "#guide-options")
+    def answer(self, event: OptionList.OptionSelected) -> None:
+        self.walk.choose(int(event.option.id or 0))
+        self.refresh_step()
+        self.focus_step()
+
+    @on(Button.Pressed, "#start-channel")
+    def start(self) -> None:
+        self.action_start()
+
+    def action_start(self) -> None:
+        """Start a channel from the recommendation reached."""
+        node = self.walk.current
+        if isinstance(node, Recommendation):
+            self.post_message(StartChannel(node))
+
+    def action_back(self) -> None:
+        """Undo the last answer."""
+        self.walk.back()
+        self.refresh_step()
+        self.focus_step()
+
+    def action_restart(self) -> None:
+        """Start over from the first question."""
+        self.walk.restart()
+        self.refresh_step()
+        self.focus_step()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out start until a recommendation is reached."""
+        return self.walk.finished if action == "start" else True
+
+    def on_key(self, event: events.Key) -> None:
+        """Digits pick an answer directly."""
+        node = self.walk.current
+        if isinstance(node, Question) and event.character and event.character.isdigit():
+            index = int(event.character) - 1
+            if 0 <= index < len(node.options):
+                event.stop()
+                self.walk.choose(index)
+                self.refresh_step()
+                self.focus_step()
+
+
+def render_recommendation(node: Recommendation) -> str:
+    """The recommendation as console markup."""
+
+    def section(title: str, items: tuple[str, ...], mark: str) -> str:
+        if not items:
+            return ""
+        lines = "\n".join(f" {mark} {_escape(item)}" for item in items)
+        return f"\n[b]{title}[/b]\n{lines}\n"
+
+    return (
+        f"[b $accent]{_escape(node.title)}[/]\n{_escape(node.summary)}\n"
+        + section("Why", node.reasons, "-")
+        + section("Pros", node.pros, "+")
+        + section("Cons", node.cons, "-")
+        + section("Limits", node.limits, "*")
+        + section("Warnings", node.warnings, "!")
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
