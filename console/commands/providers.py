@@ -31,12 +31,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser(
         "providers",
         help="list the provider profiles, or show one",
+        usage="smtp-console providers [--json] [--profiles-dir DIR] [show ID]",
         description="List the provider profiles, or show everything about one.",
     )
     _add_common(parser, "")
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     show = actions.add_parser(
         "show",
+        prog="smtp-console providers show",
         help="show one provider: endpoints, credentials, limits, guide notes, replies",
         description="Show one provider: endpoints, credentials, limits, guide notes and "
         "every reply, marked as the provider's own or the RFC default.",
