@@ -61,9 +61,10 @@ class Behaviour:
 
     # Replies
 
-    def has(self, key: str) -> bool:
-        """True when the profile knows this behaviour key."""
-        return key in self.profile.replies
+    def speaks(self, key: str) -> bool:
+        """True when the profile gives its own text for this key (not the RFC fallback)."""
+        reply = self.profile.replies.get(key)
+        return reply is not None and not reply.is_default
 
     def text(self, key: str) -> str:
         """The raw reply text for a key (profile first, then the RFC extras)."""

@@ -345,7 +345,7 @@ class ProviderSMTP(SMTP):
             return
         decision = self.behaviour.authenticate(state, credentials)
         if not decision.ok:
-            if mechanism == "XOAUTH2" and self.behaviour.has("xoauth2_challenge"):
+            if mechanism == "XOAUTH2" and self.behaviour.speaks("xoauth2_challenge"):
                 await self._exchange(self.behaviour.render("xoauth2_challenge", self.values()))
             await self.reply(decision.key, user=credentials.username)
             return
