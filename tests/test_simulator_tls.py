@@ -1,0 +1,139 @@
+"""TLS: a throwaway CA, STARTTLS in place, implicit TLS, and the CA file a client can trust."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from pathlib import Path
+
+import aiosmtplib
+import pytest
+from smtp_wire import Wire
+
+from simulator.server import Simulator
+from simulator.state import Account
+
+GMAIL_USER = "ana@example.com"
+
+
+async def test_ca_file_is_written_where_asked_and_verifies(tmp_path: Path) -> None:
+    ca_out = tmp_path / "certs" / "simulator-ca.pem"
+    async with Simulator("office365", ca_out=ca_out) as sim:
+        assert sim.ca_file == ca_out
+        assert ca_out.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
+        context = ssl.create_default_context(cafile=str(ca_out))
+        wire = await Wire.open(sim.port)
+        await wire.ready(sim.port, context)
+        assert "250-AUTH LOGIN XOAUTH2" in await wire.ask("EHLO again.test")
+        await wire.close()
+    assert ca_out.exists(), "a CA file the user asked for stays after stop"
+
+
+async def test_temporary_ca_file_is_removed_on_stop() -> None:
+    async with Simulator("office365") as sim:
+        ca_file = sim.ca_file
+        assert ca_file.is_file()
+    assert not ca_file.exists()
+
+
+async def test_an_untrusting_client_fails_the_handshake() -> None:
+    async with Simulator("office365") as sim:
+        wire = await Wire.open(sim.port)
+        await wire.reply()
+        await wire.ask("EHLO client.test")
+        assert (await wire.ask("STARTTLS")).startswith("220 2.0.0 SMTP server ready")
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await wire.starttls(ssl.create_default_context())
+        await wire.close()
+        healthy = await Wire.open(sim.port)
+        assert (await healthy.reply()).startswith("220 ")
+        await healthy.close()
+
+
+async def test_implicit_tls_port_lists_auth_at_once() -> None:
+    account = Account(GMAIL_USER, "pw")
+    async with Simulator("gmail", tls_port=0, accounts=[account]) as sim:
+        assert sim.tls_port and sim.tls_port != sim.port
+        wire = await Wire.open(sim.tls_port, tls=sim.client_ssl_context())
+        assert (await wire.reply()).startswith("220 smtp.gmail.com ESMTP ")
+        ehlo = await wire.ask("EHLO client.test")
+        assert "250-AUTH LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH" in ehlo
+        assert "STARTTLS" not in ehlo
+        assert await wire.login(GMAIL_USER, "pw") == "235 2.7.0 Accepted"
+        await wire.close()
+
+
+async def test_implicit_tls_with_aiosmtplib_and_smtplib() -> None:
+    account = Account(GMAIL_USER, "pw")
+    async with Simulator("gmail", tls_port=0, accounts=[account]) as sim:
+        context = sim.client_ssl_context()
+        client = aiosmtplib.SMTP(
+            hostname="127.0.0.1", port=sim.tls_port, use_tls=True, tls_context=context
+        )
+        await client.connect()
+        await client.login(GMAIL_USER, "pw")
+        await client.sendmail(GMAIL_USER, ["x@example.org"], "Subject: a\r\n\r\nA\r\n")
+        await client.quit()
+
+        def with_smtplib() -> None:
+            assert sim.tls_port is not None
+            with smtplib.SMTP_SSL("127.0.0.1", sim.tls_port, context=context, timeout=5) as s:
+                s.login(GMAIL_USER, "pw")
+                s.sendmail(GMAIL_USER, ["y@example.org"], "Subject: b\r\n\r\nB\r\n")
+
+        await asyncio.to_thread(with_smtplib)
+        assert [m.recipients for m in sim.mailbox.messages] == [
+            ("x@example.org",),
+            ("y@example.org",),
+        ]
+
+
+async def test_gmail_requires_starttls_before_mail() -> None:
+    async with Simulator("gmail", accounts=[Account(GMAIL_USER, "pw")]) as sim:
+        wire = await Wire.open(sim.port)
+        await wire.reply()
+        ehlo = await wire.ask("EHLO client.test")
+        assert "250-STARTTLS" in ehlo and "AUTH" not in ehlo
+        assert (await wire.ask(f"MAIL FROM:<{GMAIL_USER}>")).startswith(
+            "530 5.7.0 Must issue a STARTTLS command first. "
+        )
+        await wire.close()
+
+
+async def test_starttls_off_control_hides_and_refuses_it() -> None:
+    async with Simulator("office365") as sim:
+        sim.control("starttls_off")
+        wire = await Wire.open(sim.port)
+        await wire.reply()
+        assert "STARTTLS" not in await wire.ask("EHLO client.test")
+        assert (await wire.ask("STARTTLS")).startswith("500 5.3.3 Unrecognized command")
+        sim.control("starttls_on")
+        assert "250-STARTTLS" in await wire.ask("EHLO client.test")
+        await wire.close()
+
+
+async def test_starttls_twice_is_a_bad_sequence() -> None:
+    async with Simulator("office365") as sim:
+        wire = await Wire.open(sim.port)
+        await wire.ready(sim.port, sim.client_ssl_context())
+        assert (await wire.ask("STARTTLS")).startswith("503")
+        await wire.close()
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated:DeprecationWarning")
+async def test_old_tls_versions_are_refused() -> None:
+    async with Simulator("office365") as sim:
+        context = sim.client_ssl_context()
+        try:
+            context.maximum_version = ssl.TLSVersion.TLSv1_1
+            context.minimum_version = ssl.TLSVersion.TLSv1_1
+        except (ValueError, ssl.SSLError):
+            pytest.skip("this OpenSSL cannot even offer TLS 1.1")
+        wire = await Wire.open(sim.port)
+        await wire.reply()
+        await wire.ask("EHLO client.test")
+        await wire.ask("STARTTLS")
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            await wire.starttls(context)
+        await wire.close()
