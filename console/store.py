@@ -53,6 +53,16 @@ SETTINGS: tuple[tuple[str, str], ...] = (
     ("pacing", "messages_per_minute"),
 )
 TABLES = ("server", "auth", "sender", "pacing")
+# What reading assumes for a setting the file leaves out (name: the file name).
+_DEFAULTS: dict[str, object] = {
+    "scope": "personal",
+    "server.security": "starttls",
+    "server.timeout": DEFAULT_TIMEOUT,
+    "auth.method": "none",
+    "auth.username": "",
+    "auth.secret": "keyring",
+    "sender.display_name": "",
+}
 
 
 class ChannelFileError(Exception):
@@ -348,28 +358,29 @@ def _column(text: str, line: int, dotted: str) -> int:
 
 
 def _channel(fields: _Fields) -> Channel:
-    method = fields.get("auth.method", str, "none")
-    pacing = fields.get("pacing.messages_per_minute", int, None)
+    def optional(dotted: str, kind: type | tuple[type, ...]) -> Any:
+        return fields.get(dotted, kind, _DEFAULTS[dotted])
+
     return Channel(
         name=fields.get("name", str, fields.path.stem),
         provider=fields.get("provider", str),
-        scope=fields.get("scope", str, "personal"),
+        scope=optional("scope", str),
         server=ServerSettings(
             host=fields.get("server.host", str),
             port=fields.get("server.port", int),
-            security=fields.get("server.security", str, "starttls"),
-            timeout=float(fields.get("server.timeout", (int, float), DEFAULT_TIMEOUT)),
+            security=optional("server.security", str),
+            timeout=float(optional("server.timeout", (int, float))),
         ),
         auth=AuthSettings(
-            method=method,
-            username=fields.get("auth.username", str, ""),
-            secret=fields.get("auth.secret", str, "keyring"),
+            method=optional("auth.method", str),
+            username=optional("auth.username", str),
+            secret=optional("auth.secret", str),
         ),
         sender=SenderSettings(
             address=fields.get("sender.from", str),
-            display_name=fields.get("sender.display_name", str, ""),
+            display_name=optional("sender.display_name", str),
         ),
-        messages_per_minute=pacing,
+        messages_per_minute=fields.get("pacing.messages_per_minute", int, None),
     )
 
 
@@ -427,8 +438,8 @@ def _put(document: tomlkit.TOMLDocument, table: str, key: str, value: object) ->
         if key in container:
             del container[key]
         return
-    if value == "" and key == "display_name" and key not in container:
-        return
+    if key not in container and _DEFAULTS.get(f"{table}.{key}" if table else key, ...) == value:
+        return  # reading would give the same value: leave the file as the user wrote it
     current = container.get(key)
     if current is not None and type(current) is not bool and current == value:
         return
