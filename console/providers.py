@@ -31,6 +31,14 @@ SENDER_TEXT = {
     "any": "whatever the server's administrator allows",
 }
 
+SECRET_TEXT = {
+    "password": "the account's password",
+    "app-password": "an app password, or an OAuth token with XOAUTH2",
+    "api-key": "an API key",
+    "smtp-password": "the password of that SMTP user",
+    "server-token": "a Server API token, or an SMTP token's secret key",
+}
+
 # Limit field -> (singular unit, plural unit).
 _UNITS: dict[str, tuple[str, str]] = {
     "messages_per_minute": ("message per minute", "messages per minute"),

@@ -13,6 +13,7 @@ from pathlib import Path
 from console import exitcodes
 from console.providers import (
     SCOPE_TEXT,
+    SECRET_TEXT,
     SENDER_TEXT,
     UnknownProviderError,
     all_profiles,
@@ -121,9 +122,9 @@ def render(profile: Profile) -> str:
     tls = "only over TLS" if profile.tls_required else "TLS optional"
     field("Auth", [f"{', '.join(profile.mechanisms)}; {tls}"])
     field("User name", [profile.username_hint])
-    secret = profile.secret_kind
+    secret = f"{SECRET_TEXT.get(profile.secret_kind, profile.secret_kind)} ({profile.secret_kind})"
     if profile.secret_as_username:
-        secret += " (also the user name when none is given)"
+        secret += "; also sent as the user name when none is given"
     field("Secret", [secret])
     field("From", [f"{SENDER_TEXT[profile.sender_policy]} ({profile.sender_policy})"])
     field("Limits", limit_texts(profile.limits) or ["none simulated"])
