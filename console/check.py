@@ -10,7 +10,7 @@ import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Literal
@@ -19,8 +19,14 @@ from aiosmtplib.errors import SMTPResponseException, SMTPServerDisconnected, SMT
 from aiosmtplib.protocol import SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
+from console.channel import Channel
 from console.diagnosis import Diagnosis, diagnose, diagnose_failure
 from console.redact import MASK, Redactor, TranscriptMasker
+from simulator.profile import Profile
+from simulator.profile import load as load_profile_by_id
+from simulator.scenario import Scenario
+from simulator.server import Simulator
+from simulator.state import Account
 
 Status = Literal["pending", "running", "ok", "failed", "skipped"]
 IMPLICIT_TLS_PORTS = frozenset({465, 2465})
@@ -675,3 +681,87 @@ __all__ = [
     "render_report",
     "run_check",
 ]
+
+
+def target_for(
+    channel: Channel,
+    secret: str,
+    *,
+    recipient: str | None = None,
+    send: bool = False,
+    timeout: float | None = None,
+    insecure: bool = False,
+) -> Target:
+    """The live target a channel describes."""
+    return Target(
+        host=channel.server.host,
+        port=channel.server.port,
+        security=channel.server.security,
+        sender=channel.sender.address,
+        method=channel.auth.method,
+        username=channel.auth.username,
+        secret=secret,
+        recipient=recipient,
+        sender_header=channel.sender.header,
+        timeout=timeout if timeout is not None else channel.server.timeout,
+        provider=channel.provider,
+        insecure=insecure,
+        send=send,
+        channel_name=channel.name,
+    )
+
+
+def simulated_account(channel: Channel, secret: str, profile: Profile) -> Account:
+    """The account that makes the channel's own sign-in valid at the simulated provider."""
+    domain = channel.sender.address.rpartition("@")[2]
+    account = Account(
+        channel.auth.username,
+        send_as=[channel.sender.address],
+        verified_domains=[domain] if domain else [],
+    )
+    if channel.auth.method == "xoauth2":
+        account.tokens.append(secret)
+    elif profile.secret_kind == "app-password":
+        account.app_password, account.two_step = secret, True
+    else:
+        account.password = secret
+    return account
+
+
+@contextlib.asynccontextmanager
+async def simulated(
+    channel: Channel,
+    secret: str,
+    scenario: Scenario | None = None,
+    *,
+    clock_speed: float = 1.0,
+) -> AsyncIterator[Simulator]:
+    """A running simulator of the channel's provider that accepts the channel's sign-in."""
+    profile = load_profile_by_id(channel.provider)
+    own = (
+        []
+        if scenario is not None and scenario.accounts
+        else [simulated_account(channel, secret, profile)]
+    )
+    simulator = Simulator(
+        profile,
+        tls_port=0 if channel.server.security == "tls" else None,
+        accounts=own,
+        scenario=scenario,
+        clock_speed=clock_speed,
+    )
+    async with simulator:
+        yield simulator
+
+
+def retarget(target: Target, simulator: Simulator) -> Target:
+    """The same target pointed at the simulator, trusting its CA."""
+    port = simulator.tls_port if target.security == "tls" and simulator.tls_port else simulator.port
+    return replace(
+        target,
+        host=simulator.host,
+        port=port,
+        tls_name=simulator.host,
+        tls_context=simulator.client_ssl_context(),
+        simulated=True,
+    )

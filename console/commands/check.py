@@ -1,10 +1,181 @@
-"""smtp-console check (not built yet)."""
+"""smtp-console check: the staged test of a channel, live or against the simulator."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import secrets as tokens
+import sys
+from dataclasses import dataclass
+
+from console import exitcodes, store
+from console.channel import Channel, is_address
+from console.check import Report, Stage, render_report, retarget, run_check, simulated, target_for
+from console.secrets import SecretError, read_secret
+from simulator.profile import Profile, ProfileError, load
+from simulator.scenario import Scenario, ScenarioError, load_scenario, resolve_scenario
+
+
+class UsageError(Exception):
+    """Bad input or configuration: printed as is, exit code 2."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A channel read from disk and validated against its provider's profile."""
+
+    channel: Channel
+    profile: Profile
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the check command."""
-    commands.add_parser("check", help="(not built yet)")
+    parser = commands.add_parser(
+        "check",
+        help="test a channel step by step and diagnose the first failure",
+        description="Connect, greet, secure, sign in and address a test message, timing each "
+        "step; stop at the first failure and explain it.",
+        epilog="Exit codes: 0 passed, 1 the server refused or failed, 2 bad channel or usage.",
+    )
+    parser.add_argument("channel", metavar="CHANNEL", help="a saved channel's name or a file")
+    add_simulate_option(parser)
+    parser.add_argument("--send", action="store_true", help="also send a test message (DATA)")
+    parser.add_argument("--to", metavar="ADDR", help="the recipient (required with --send)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--timeout", type=float, metavar="S", help="seconds per step")
+    add_secret_options(parser)
+    parser.set_defaults(run=run)
+
+
+def add_simulate_option(parser: argparse.ArgumentParser) -> None:
+    """--simulate [SCENARIO], shared by check and burst."""
+    parser.add_argument(
+        "--simulate",
+        nargs="?",
+        const="",
+        metavar="SCENARIO",
+        help="run against the built-in simulator of the channel's provider "
+        "(optionally a scenario file or lesson name)",
+    )
+
+
+def add_secret_options(parser: argparse.ArgumentParser) -> None:
+    """--password-stdin and --insecure, shared by check and burst."""
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the secret from standard input instead of the channel's source",
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify the server's certificate (only for servers you trust)",
+    )
+
+
+def load_channel(name_or_path: str) -> Loaded:
+    """Read and validate a channel; UsageError names file, line and field."""
+    path = store.resolve(name_or_path)
+    try:
+        channel = store.read(path)
+    except store.ChannelFileError as error:
+        raise UsageError(str(error)) from None
+    try:
+        profile = load(channel.channel.provider)
+    except KeyError as error:
+        raise UsageError(f"{path}: provider: {error.args[0]}") from None
+    except ProfileError as error:
+        raise UsageError(str(error)) from None
+    problems = channel.problems(profile)
+    if problems:
+        lines = [f"{path}:{p.line}: {p}" if p.line else f"{path}: {p}" for p in problems]
+        raise UsageError("\n".join(lines))
+    return Loaded(channel.channel, profile)
+
+
+def obtain_secret(channel: Channel, *, from_stdin: bool, simulate: bool) -> str:
+    """The channel's secret; in a rehearsal a stand-in when the real one is not at hand."""
+    if channel.auth.method == "none":
+        return ""
+    if from_stdin:
+        secret = sys.stdin.readline().rstrip("\r\n")
+        if not secret:
+            raise UsageError("--password-stdin: standard input held no secret")
+        return secret
+    try:
+        return read_secret(channel)
+    except SecretError as error:
+        if not simulate:
+            raise UsageError(f"{channel.name}: {error}") from None
+        print(
+            f"note: {error}; the simulator accepts a stand-in secret for this rehearsal",
+            file=sys.stderr,
+        )
+        return tokens.token_urlsafe(16)
+
+
+def scenario_for(value: str | None) -> Scenario | None:
+    """The scenario named by --simulate, or None for a plain simulation."""
+    if not value:
+        return None
+    try:
+        return load_scenario(resolve_scenario(value))
+    except ScenarioError as error:
+        raise UsageError(str(error)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the check; print stages as they pass (or JSON at the end)."""
+    if args.send and not args.to:
+        print("check: --send needs --to ADDR, the recipient of the test message", file=sys.stderr)
+        return exitcodes.BAD_INPUT
+    if args.to and not is_address(args.to):
+        print(f"check: --to: {args.to!r} is not an email address", file=sys.stderr)
+        return exitcodes.BAD_INPUT
+    if args.timeout is not None and args.timeout <= 0:
+        print("check: --timeout must be a positive number of seconds", file=sys.stderr)
+        return exitcodes.BAD_INPUT
+    try:
+        loaded = load_channel(args.channel)
+        simulate = args.simulate is not None
+        secret = obtain_secret(loaded.channel, from_stdin=args.password_stdin, simulate=simulate)
+        scenario = scenario_for(args.simulate)
+        report = asyncio.run(_check(loaded.channel, secret, args, scenario))
+    except UsageError as error:
+        print(f"check: {error}", file=sys.stderr)
+        return exitcodes.BAD_INPUT
+    code = exitcodes.OK if report.passed else exitcodes.REFUSED
+    if args.json:
+        print(json.dumps({**report.to_dict(), "exit_code": code}, indent=2))
+    else:
+        print(render_report(report))
+    return code
+
+
+async def _check(
+    channel: Channel, secret: str, args: argparse.Namespace, scenario: Scenario | None
+) -> Report:
+    target = target_for(
+        channel,
+        secret,
+        recipient=args.to,
+        send=args.send,
+        timeout=args.timeout,
+        insecure=args.insecure,
+    )
+    progress = None if args.json or not sys.stderr.isatty() else _progress
+    if args.simulate is None:
+        return await run_check(target, progress)
+    try:
+        async with simulated(channel, secret, scenario) as simulator:
+            return await run_check(retarget(target, simulator), progress)
+    except ValueError as error:  # e.g. a scenario written for another provider
+        raise UsageError(str(error)) from None
+
+
+def _progress(stage: Stage) -> None:
+    if stage.status == "running":
+        print(f"  .. {stage.name}", end="\r", file=sys.stderr, flush=True)
+    else:
+        print(" " * 40, end="\r", file=sys.stderr, flush=True)
