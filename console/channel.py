@@ -276,7 +276,8 @@ def _check_server(server: ServerSettings, profile: Profile) -> list[Problem]:
             )
         )
     if port_ok:
-        problems.extend(_check_endpoint(server, profile))
+        said = {p.field for p in problems}
+        problems.extend(p for p in _check_endpoint(server, profile) if p.field not in said)
     if not server.timeout > 0:
         problems.append(Problem("server.timeout", "must be a positive number of seconds"))
     return problems
