@@ -248,3 +248,27 @@ def test_the_installed_command_uses_the_environment_variable(channels_dir: Path)
     )
     assert done.returncode == 0, done.stderr
     assert (channels_dir / "relay.toml").exists()
+
+
+def test_secret_on_a_terminal_asks_twice_without_echo(
+    capsys: pytest.CaptureFixture[str],
+    channels_dir: Path,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    new_alice(capsys)
+    answers = iter(["typed-secret", "typed-secret", "one", "other"])
+    asked: list[str] = []
+
+    def fake_getpass(prompt: str) -> str:
+        asked.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
+    assert main(["channels", "secret", "alice"]) == 0
+    assert asked == ["Secret for alice: ", "Again, to confirm: "]
+    assert list(memory_keyring.passwords.values()) == ["typed-secret"]
+    assert main(["channels", "secret", "alice"]) == 2
+    assert "The two entries differ." in capsys.readouterr().err
+    assert list(memory_keyring.passwords.values()) == ["typed-secret"]

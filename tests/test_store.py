@@ -293,3 +293,16 @@ def test_any_channel_survives_a_round_trip(
     path = channels_dir / "round-trip.toml"
     store.save(channel, path, overwrite=True)
     assert store.read(path).channel == channel
+
+
+def test_unknown_choices_are_problems_at_their_line(channels_dir: Path) -> None:
+    text = HAND_WRITTEN.replace('"starttls"', '"ssl"').replace('"login"', '"cram-md5"')
+    problems = store.read(write(channels_dir, text.replace('"personal"', '"team"'))).problems(
+        OFFICE365
+    )
+    assert [(p.field, p.line) for p in problems] == [
+        ("scope", 4),
+        ("server.security", 12),
+        ("auth.method", 16),
+    ]
+    assert "must be one of starttls, tls, none" in problems[1].reason
