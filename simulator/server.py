@@ -24,6 +24,8 @@ from simulator.session import ProviderSMTP, Services
 from simulator.state import Account, State
 from simulator.tls import TLSMaterial
 
+CLOSE_GRACE = 2.0  # seconds sessions get to close before their connections are cut
+
 
 class Simulator:
     """An SMTP server that answers as one provider does; an async context manager."""
@@ -136,10 +138,16 @@ class Simulator:
             self._scenario_task = None
         for server in self._servers:
             server.close()
-        if self._services is not None:
+        if self._services is not None and self._services.open_sessions:
             for session in list(self._services.open_sessions):
                 if session.transport is not None:
                     session.transport.close()
+            try:
+                await asyncio.wait_for(self._services.all_closed.wait(), CLOSE_GRACE)
+            except TimeoutError:
+                for session in list(self._services.open_sessions):
+                    if isinstance(session.transport, asyncio.Transport):
+                        session.transport.abort()
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()

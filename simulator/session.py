@@ -43,6 +43,7 @@ class Services:
     tls_context: ssl.SSLContext | None
     sessions: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     open_sessions: set[ProviderSMTP] = field(default_factory=set)
+    all_closed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def emit(self, kind: EventKind, session: str, text: str) -> None:
         """Publish one event stamped with virtual and real time."""
@@ -106,6 +107,7 @@ class ProviderSMTP(SMTP):
         self.session_id = f"{self._ids.getrandbits(64):016X}"
         self.faults = self.services.faults.session(self.number)
         self.services.open_sessions.add(self)
+        self.services.all_closed.clear()
         security = " over TLS" if self.implicit_tls else ""
         self.services.emit("session-open", self.name, f"connection from {self.peer}{security}")
 
@@ -122,6 +124,8 @@ class ProviderSMTP(SMTP):
                 self.services.ledger.disconnect(self.counted_user)
                 self.counted_user = None
             self.services.emit("session-close", self.name, "connection closed")
+            if not self.services.open_sessions:
+                self.services.all_closed.set()
         super().connection_lost(error)
 
     @property
