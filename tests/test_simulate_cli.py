@@ -1,0 +1,148 @@
+"""smtp-console simulate: what it prints, what it logs, how it stops, and bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import smtplib
+import socket
+import ssl
+import sys
+from pathlib import Path
+
+import pytest
+from smtp_wire import b64
+
+from console.cli import main
+
+PASSWORD = "S3cret-pass!"
+
+
+async def start(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "console",
+        "simulate",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def line(process: asyncio.subprocess.Process) -> str:
+    assert process.stdout is not None
+    return (await asyncio.wait_for(process.stdout.readline(), 15)).decode()
+
+
+def send_one(port: int, ca_file: str) -> None:
+    context = ssl.create_default_context(cafile=ca_file)
+    with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
+        client.starttls(context=context)
+        client.login("alice@contoso.com", PASSWORD)
+        client.sendmail(
+            "alice@contoso.com", ["bob@example.org"], "Subject: cli\r\n\r\nFrom the CLI test.\r\n"
+        )
+
+
+async def test_json_log_serves_masks_and_stops_on_sigterm(tmp_path: Path) -> None:
+    ca_out = tmp_path / "ca.pem"
+    process = await start(
+        "office365",
+        "--port",
+        "0",
+        "--json-log",
+        "--account",
+        f"alice@contoso.com:{PASSWORD}",
+        "--ca-out",
+        str(ca_out),
+        "--maildir",
+        str(tmp_path / "mail"),
+    )
+    listening = json.loads(await line(process))
+    assert listening["kind"] == "listening" and listening["provider"] == "office365"
+    assert listening["host"] == "127.0.0.1" and listening["ca_file"] == str(ca_out)
+    await asyncio.to_thread(send_one, listening["port"], listening["ca_file"])
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), 15)
+    assert process.returncode == 0, err.decode()
+    records = [json.loads(text) for text in out.decode().splitlines()]
+    assert records[-1] == {"kind": "stopped", "accepted": 1}
+    kinds = {r["kind"] for r in records}
+    assert {"session-open", "command", "reply", "accepted", "session-close"} <= kinds
+    commands = [r["text"] for r in records if r["kind"] == "command"]
+    assert "AUTH LOGIN ****" in commands and "****" in commands
+    everything = out.decode() + err.decode()
+    for secret in (PASSWORD, b64(PASSWORD), b64("alice@contoso.com")):
+        assert secret not in everything
+    assert len(list((tmp_path / "mail" / "new").iterdir())) == 1
+
+
+async def test_text_log_and_ctrl_c_with_a_remote_address_warning() -> None:
+    process = await start("gmail", "--host", "0.0.0.0", "--allow-remote", "--port", "0")
+    header = [await line(process) for _ in range(5)]
+    assert header[0].startswith("Simulating Gmail")
+    assert header[1].startswith("listening on 0.0.0.0:")
+    assert header[2].startswith("CA certificate: ")
+    assert header[3].startswith("accounts: none")
+    port = int(header[1].split(":")[1].split(" ")[0])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    assert (await reader.readline()).startswith(b"220 smtp.gmail.com ESMTP ")
+    writer.write(b"EHLO client.test\r\n")
+    await writer.drain()
+    logged = [await line(process) for _ in range(4)]  # open, greeting, EHLO, its reply
+    assert "[session-open] connection from 127.0.0.1:" in logged[0]
+    assert " < 220 smtp.gmail.com ESMTP " in logged[1]
+    assert logged[2].endswith(" > EHLO client.test\n")
+    assert " < 250-smtp.gmail.com at your service, [127.0.0.1] | 250-SIZE 35882577" in logged[3]
+    writer.close()
+    process.send_signal(signal.SIGINT)
+    out, err = await asyncio.wait_for(process.communicate(), 15)
+    assert process.returncode == 0
+    assert "warning: listening on 0.0.0.0" in err.decode()
+    assert out.decode().rstrip().endswith("stopped; 0 message(s) accepted")
+
+
+async def test_port_in_use_is_bad_input() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = await start("office365", "--port", str(port))
+        out, err = await asyncio.wait_for(process.communicate(), 15)
+    assert process.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in err.decode()
+    assert "Traceback" not in err.decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nosuch"], "unknown provider 'nosuch'"),
+        ([], "name a PROVIDER"),
+        (["office365", "--account", "alice"], "--account 'alice': expected USER:PASSWORD"),
+        (["office365", "--host", "0.0.0.0"], "add --allow-remote"),
+        (["office365", "--host", "192.0.2.1"], "not a loopback address"),
+        (["office365", "--clock-speed", "-2"], "--clock-speed -2.0: must be 0 or more"),
+        (["office365", "--port", "70000"], "--port 70000: must be between 0 and 65535"),
+        (["office365", "--scenario", "no-such-lesson"], "no such file, nor a lesson"),
+        (["office365", "--scenario", "gmail-no-app-password"], "written for 'gmail'"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_broken_scenario_names_file_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "lesson.toml"
+    scenario.write_text('provider = "office365"\n\n[[events]]\nat = "10m"\naction = "explode"\n')
+    assert main(["simulate", "--scenario", str(scenario)]) == 2
+    err = capsys.readouterr().err
+    assert f"{scenario}:5: events[0].action" in err
