@@ -20,8 +20,9 @@ from aiosmtplib.protocol import SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
 from console.channel import Channel
-from console.diagnosis import Diagnosis, diagnose, diagnose_failure
+from console.diagnosis import Diagnosis, diagnose, diagnose_failure, flatten
 from console.redact import MASK, Redactor, TranscriptMasker
+from simulator.clock import VirtualClock
 from simulator.profile import Profile
 from simulator.profile import load as load_profile_by_id
 from simulator.scenario import Scenario
@@ -246,7 +247,7 @@ class _Session:
 
     def reply_text(self, response: SMTPResponse) -> str:
         """The reply as one masked line, for details and diagnosis."""
-        return self.redactor.mask(f"{response.code} {' '.join(response.message.split(chr(10)))}")
+        return self.redactor.mask(flatten(response.code, response.message))
 
     async def command(self, line: str) -> SMTPResponse:
         """Send one command line and read its reply, logging both."""
@@ -734,7 +735,7 @@ async def simulated(
     secret: str,
     scenario: Scenario | None = None,
     *,
-    clock_speed: float = 1.0,
+    clock: VirtualClock | None = None,
 ) -> AsyncIterator[Simulator]:
     """A running simulator of the channel's provider that accepts the channel's sign-in."""
     profile = load_profile_by_id(channel.provider)
@@ -748,7 +749,7 @@ async def simulated(
         tls_port=0 if channel.server.security == "tls" else None,
         accounts=own,
         scenario=scenario,
-        clock_speed=clock_speed,
+        clock=clock,
     )
     async with simulator:
         yield simulator

@@ -90,6 +90,14 @@ class Reply:
         return cls(" ".join([first, *rest]), code, enhanced)
 
 
+def flatten(code: int, message: str) -> str:
+    """A multi-line reply (as clients hand it over: code apart, lines joined) on one line."""
+    lines = message.split("\n") or [""]
+    last = len(lines) - 1
+    raw = "\r\n".join(f"{code}{' ' if i == last else '-'}{line}" for i, line in enumerate(lines))
+    return Reply.parse(raw).text
+
+
 def _strip_prefix(line: str, code: int | None) -> str:
     """A continuation line without its repeated `code-` / `code enhanced` prefix."""
     if code is None:

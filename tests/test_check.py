@@ -268,5 +268,5 @@ async def test_stages_are_reported_as_they_pass() -> None:
 
 
 def test_check_module_does_not_import_textual() -> None:
-    code = "import sys, console.check; assert 'textual' not in sys.modules"
+    code = "import sys, console.check, console.burst; assert 'textual' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

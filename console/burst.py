@@ -1,0 +1,337 @@
+"""Paced sending of test messages to rehearse a provider's limits, and its summary."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import ssl
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, Literal
+
+from aiosmtplib import SMTP
+from aiosmtplib.errors import (
+    SMTPException,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+)
+
+from console.check import Target, tls_context
+from console.diagnosis import Diagnosis, diagnose, diagnose_failure, flatten
+from console.redact import Redactor
+from simulator.clock import VirtualClock
+from simulator.mailbox import Mailbox
+
+# Session ids, timestamps and queue ids differ between otherwise identical replies.
+_VARYING = re.compile(r"\S*\d\S*")
+Status = Literal["accepted", "delayed", "deferred", "rejected", "failed", "not-sent"]
+EHLO_NAME = "localhost"
+
+
+@dataclass
+class Outcome:
+    """What happened to one test message."""
+
+    index: int
+    status: Status = "not-sent"
+    reply: str = ""
+    stage: str = ""
+    sent_at: float = 0.0  # seconds since the burst began (virtual when simulated)
+    message_id: str = ""
+
+
+@dataclass
+class Summary:
+    """The burst's result: counts, replies grouped, a per-minute timeline and diagnoses."""
+
+    count: int
+    outcomes: list[Outcome]
+    seconds: float
+    rate: float | None
+    connections: int
+    simulated: bool
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+
+    def total(self, status: Status) -> int:
+        """How many messages ended with this status."""
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def ok(self) -> bool:
+        """True when every message was accepted (on time or carried over)."""
+        return all(o.status in ("accepted", "delayed") for o in self.outcomes)
+
+    def by_reply(self) -> list[dict[str, Any]]:
+        """Messages not plainly accepted, grouped by status and reply (ids and times aside)."""
+        groups: Counter[tuple[str, str, str]] = Counter()
+        sample: dict[tuple[str, str, str], str] = {}
+        for o in self.outcomes:
+            if o.status in ("accepted", "not-sent"):
+                continue
+            code, _, rest = o.reply.partition(" ")
+            key = (o.status, o.stage, f"{code} {_VARYING.sub('*', rest)}")
+            groups[key] += 1
+            sample.setdefault(key, o.reply)
+        return [
+            {"status": key[0], "stage": key[1], "reply": sample[key], "count": count}
+            for key, count in groups.most_common()
+        ]
+
+    def timeline(self) -> list[dict[str, int]]:
+        """Per minute since the start: how many were sent and how each ended."""
+        sent = [o for o in self.outcomes if o.status != "not-sent"]
+        last = max((int(o.sent_at // 60) for o in sent), default=-1)
+        rows = []
+        for minute in range(last + 1):
+            these = [o for o in sent if int(o.sent_at // 60) == minute]
+            row = {"minute": minute, "sent": len(these)}
+            for status in ("accepted", "delayed", "deferred", "rejected", "failed"):
+                row[status] = sum(1 for o in these if o.status == status)
+            rows.append(row)
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping with the keys accepted, delayed, deferred, rejected."""
+        return {
+            "count": self.count,
+            "accepted": self.total("accepted"),
+            "delayed": self.total("delayed"),
+            "deferred": self.total("deferred"),
+            "rejected": self.total("rejected"),
+            "failed": self.total("failed"),
+            "not_sent": self.total("not-sent"),
+            "simulated": self.simulated,
+            "rate_per_minute": self.rate,
+            "connections": self.connections,
+            "seconds": round(self.seconds, 3),
+            "by_reply": self.by_reply(),
+            "timeline": self.timeline(),
+            "diagnoses": [d.to_dict() for d in self.diagnoses],
+        }
+
+
+class _Pacer:
+    """Hands out send slots at the paced rate, on the virtual clock when there is one."""
+
+    def __init__(self, rate: float | None, clock: VirtualClock | None) -> None:
+        self.interval = 60.0 / rate if rate else 0.0
+        self.clock = clock
+        self.start = self.now()
+        self.next_slot = 0
+
+    def now(self) -> float:
+        return self.clock.now() if self.clock else time.monotonic()
+
+    def elapsed(self) -> float:
+        return self.now() - self.start
+
+    async def wait(self) -> None:
+        due = self.start + self.next_slot * self.interval
+        self.next_slot += 1
+        wait = due - self.now()
+        if wait <= 0:
+            return
+        if self.clock is not None and self.clock.speed == 0:
+            self.clock.advance(seconds=wait)  # a frozen clock jumps: the run takes no real time
+        elif self.clock is not None:
+            await self.clock.sleep_until(due)
+        else:
+            await asyncio.sleep(wait)
+
+
+def test_message(target: Target, index: int, count: int) -> tuple[bytes, str]:
+    """One numbered test message and its Message-ID."""
+    message = EmailMessage()
+    message["From"] = target.sender_header or target.sender
+    message["To"] = target.recipient or target.sender
+    message["Subject"] = f"smtp-console burst {index + 1}/{count} ({target.channel_name})"
+    message["Date"] = formatdate()
+    message_id = make_msgid(domain=target.sender.rpartition("@")[2] or None)
+    message["Message-ID"] = message_id
+    message.set_content(f"Test message {index + 1} of {count}, sent by smtp-console burst.\n")
+    return message.as_bytes(), message_id
+
+
+def _client(target: Target) -> SMTP:
+    implicit = target.security == "tls"
+    return SMTP(
+        hostname=target.host,
+        port=target.port,
+        use_tls=implicit,
+        start_tls=target.security == "starttls",
+        tls_context=tls_context(target) if target.security != "none" else None,
+        timeout=target.timeout,
+        local_hostname=EHLO_NAME,
+    )
+
+
+def _status(code: int) -> Status:
+    return "deferred" if 400 <= code < 500 else "rejected"
+
+
+async def run_burst(
+    target: Target,
+    count: int,
+    *,
+    rate: float | None = None,
+    connections: int = 1,
+    clock: VirtualClock | None = None,
+    mailbox: Mailbox | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Summary:
+    """Send `count` messages over `connections` sessions at `rate` per minute."""
+    redactor = Redactor([target.secret] if target.secret else [])
+    outcomes = [Outcome(i) for i in range(count)]
+    queue: asyncio.Queue[Outcome] = asyncio.Queue()
+    for outcome in outcomes:
+        queue.put_nowait(outcome)
+    pacer = _Pacer(rate, clock)
+    began = time.perf_counter()
+    done = 0
+    stop = asyncio.Event()
+
+    def finished() -> None:
+        nonlocal done
+        done += 1
+        if on_progress:
+            on_progress(done, count)
+
+    async def worker() -> None:
+        client: SMTP | None = None
+        while not stop.is_set():
+            try:
+                outcome = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            await pacer.wait()
+            outcome.sent_at = pacer.elapsed()
+            if client is None or not client.is_connected:
+                client = _client(target)
+                if not await _open(client, target, outcome, redactor):
+                    client = None
+                    finished()
+                    if outcome.status in ("rejected", "failed"):
+                        stop.set()  # a refused sign-in would refuse every message
+                    continue
+            await _send(client, target, outcome, count, redactor)
+            finished()
+            if outcome.status in ("deferred", "rejected", "failed"):
+                client.close()
+                client = None
+        if client is not None and client.is_connected:
+            with contextlib.suppress(SMTPException, OSError):
+                await client.quit()
+
+    await asyncio.gather(*(worker() for _ in range(max(1, min(connections, count)))))
+    if mailbox is not None:
+        stored = {str(m.message.get("Message-ID", "")): m for m in mailbox.messages}
+        for outcome in outcomes:
+            message = stored.get(outcome.message_id)
+            if outcome.status == "accepted" and message is not None and message.delayed:
+                outcome.status = "delayed"
+    summary = Summary(
+        count, outcomes, time.perf_counter() - began, rate, connections, mailbox is not None
+    )
+    summary.diagnoses = _diagnoses(summary, target)
+    return summary
+
+
+async def _open(client: SMTP, target: Target, outcome: Outcome, redactor: Redactor) -> bool:
+    """Connect, secure and sign in; on failure record why on the outcome."""
+    try:
+        await client.connect()
+        if target.method != "none":
+            await client.ehlo()
+            sign_in = {
+                "xoauth2": client.auth_xoauth2,
+                "plain": client.auth_plain,
+                "login": client.auth_login,
+            }[target.method]
+            await sign_in(target.username, target.secret)
+    except SMTPResponseException as error:
+        outcome.status, outcome.stage = _status(error.code), "connect"
+        outcome.reply = redactor.mask(flatten(error.code, error.message))
+        client.close()
+        return False
+    except (SMTPException, OSError, ssl.SSLError) as error:
+        outcome.status, outcome.stage = "failed", "connect"
+        outcome.reply = redactor.mask(str(error))
+        client.close()
+        return False
+    return True
+
+
+async def _send(
+    client: SMTP, target: Target, outcome: Outcome, count: int, redactor: Redactor
+) -> None:
+    """Send one message; record accepted, or the reply that deferred or rejected it."""
+    raw, outcome.message_id = test_message(target, outcome.index, count)
+    recipient = target.recipient or target.sender
+    try:
+        await client.sendmail(target.sender, [recipient], raw)
+    except SMTPRecipientsRefused as error:
+        refused = error.recipients[0]
+        outcome.status, outcome.stage = _status(refused.code), "rcpt"
+        outcome.reply = redactor.mask(flatten(refused.code, refused.message))
+    except SMTPResponseException as error:
+        stage = {"SMTPSenderRefused": "mail", "SMTPDataError": "data"}.get(
+            type(error).__name__, "data"
+        )
+        outcome.status, outcome.stage = _status(error.code), stage
+        outcome.reply = redactor.mask(flatten(error.code, error.message))
+    except (SMTPException, OSError) as error:
+        outcome.status, outcome.stage = "failed", "send"
+        outcome.reply = redactor.mask(str(error))
+    else:
+        outcome.status = "accepted"
+
+
+def _diagnoses(summary: Summary, target: Target) -> list[Diagnosis]:
+    """One diagnosis per distinct reply that held a message back, plus the carry-over."""
+    found = []
+    delayed = summary.total("delayed")
+    if delayed:
+        total = delayed + summary.total("accepted")
+        detail = f"{delayed} of {total} accepted messages were held back for a later minute"
+        found.append(diagnose_failure("carried-over", detail, target.provider, "dot"))
+    for group in summary.by_reply():
+        if group["status"] in ("deferred", "rejected"):
+            found.append(diagnose(group["reply"], target.provider, group["stage"]))
+        elif group["status"] == "failed":
+            found.append(diagnose_failure("disconnected", group["reply"], target.provider))
+    return found
+
+
+def render_summary(summary: Summary) -> str:
+    """Plain text: the counts, replies grouped, the timeline and the diagnoses."""
+    data = summary.to_dict()
+    lines = [
+        f"sent {summary.count - data['not_sent']} of {summary.count} test messages"
+        + (" to the simulator" if summary.simulated else "")
+        + f" in {summary.seconds:.1f} s",
+        f"  accepted on time  {data['accepted']}",
+        f"  delayed           {data['delayed']}   (accepted, carried over by the provider)",
+        f"  deferred (4xx)    {data['deferred']}",
+        f"  rejected (5xx)    {data['rejected']}",
+    ]
+    if data["failed"] or data["not_sent"]:
+        lines.append(f"  failed {data['failed']}, not sent {data['not_sent']}")
+    if data["by_reply"]:
+        lines.append("by reply:")
+        for group in data["by_reply"]:
+            reply = group["reply"] or "accepted, sent on in a later minute"
+            lines.append(f"  {group['count']:>5} {group['status']:<9}{reply}")
+    lines.append("per minute:  minute  sent  accepted  delayed  deferred  rejected")
+    for row in data["timeline"]:
+        lines.append(
+            f"             {row['minute']:>6}  {row['sent']:>4}  {row['accepted']:>8}  "
+            f"{row['delayed']:>7}  {row['deferred']:>8}  {row['rejected']:>8}"
+        )
+    for diagnosis in summary.diagnoses:
+        lines.append(diagnosis.render())
+    return "\n".join(lines)
