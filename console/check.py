@@ -625,19 +625,24 @@ async def run_check(target: Target, on_stage: Callable[[Stage], None] | None = N
 
 
 async def iter_check(target: Target) -> AsyncIterator[Stage | Report]:
-    """Yield each stage as it starts and ends, then the finished report."""
-    queue: asyncio.Queue[Stage | Report] = asyncio.Queue()
+    """Yield a copy of each stage as it starts and ends, then the finished report."""
+    queue: asyncio.Queue[Stage] = asyncio.Queue()
 
     def forward(stage: Stage) -> None:
-        queue.put_nowait(Stage(stage.name, stage.status, stage.seconds, stage.detail, stage.reply))
+        queue.put_nowait(replace(stage))
 
     task = asyncio.ensure_future(run_check(target, forward))
-    task.add_done_callback(lambda done: queue.put_nowait(done.result()))
-    while True:
-        item = await queue.get()
-        yield item
-        if isinstance(item, Report):
-            return
+    try:
+        while not task.done() or not queue.empty():
+            getter = asyncio.ensure_future(queue.get())
+            await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+            if getter.done():
+                yield getter.result()
+            else:
+                getter.cancel()
+        yield task.result()
+    finally:
+        task.cancel()
 
 
 def render_report(report: Report, *, transcript: bool = True) -> str:

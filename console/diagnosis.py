@@ -304,7 +304,7 @@ def _from_rfc(book: Catalogue, reply: Reply, provider: str | None, stage: str | 
         happened=f"The server answered {reply.text!r}.",
         cause="; ".join(parts) if parts else "The reply carries no code this tool can interpret.",
         fix=fix,
-        guide="smtp-replies",
+        guide="what-is-smtp",
         source="rfc",
         reply=reply.text,
         code=code,

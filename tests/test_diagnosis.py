@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from console.diagnosis import Reply, catalogue, diagnose, diagnose_failure, failure_kinds
+from console.guide import load_faq
 from simulator.profile import load_all
 
 SAMPLE = {
@@ -73,7 +74,7 @@ def test_office365_tenant_switch_is_told_apart_from_a_wrong_password() -> None:
     )
     diagnosis = diagnose(text)  # recognised from its text even without --provider
     assert diagnosis.id == "office365-smtp-auth-disabled"
-    assert diagnosis.guide == "office365-smtp-auth"
+    assert diagnosis.guide == "office365-smtp-auth-disabled"
     assert any("Set-CASMailbox" in step for step in diagnosis.fix)
 
 
@@ -109,7 +110,7 @@ def test_enhanced_code_without_basic_code() -> None:
 
 def test_connection_failure_diagnosis() -> None:
     diagnosis = diagnose_failure("tls-on-starttls-port", detail="wrong version number")
-    assert diagnosis.guide == "implicit-tls"
+    assert diagnosis.guide == "starttls"
     assert diagnosis.reply == "wrong version number"
     with pytest.raises(KeyError):
         diagnose_failure("no-such-failure")
@@ -120,3 +121,8 @@ def test_to_dict_is_json_ready() -> None:
     assert data["id"] == "office365-legacy-tls"
     assert isinstance(data["fix"], list)
     assert "keys" not in data
+
+
+def test_every_guide_entry_named_exists_in_the_faq() -> None:
+    assert catalogue().guide_ids <= load_faq().ids()
+    assert diagnose("599 9.9.9 ???").guide in load_faq().ids()
