@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from email.utils import getaddresses
 from typing import Protocol
 
-from simulator.profile import Limits, Profile, Reply
+from simulator.profile import Limits, Profile
 from simulator.state import Account, State
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_SIMPLE_FROM = re.compile(r'^\s*(?:"[^"\\]*"\s*|[^"<>,@;:\\]*)<([^<>\s,"]+@[^<>\s,"]+)>\s*$')
+_BARE_FROM = re.compile(r"^\s*([^<>\s,\"]+@[^<>\s,\"]+)\s*$")
 
 # The dialogue stages a transaction refusal can wait for, in the order they come.
 TRANSACTION_STAGES = ("mail", "rcpt", "data", "dot")
@@ -72,11 +77,21 @@ class Behaviour:
         return reply.text if reply else _EXTRA_REPLIES[key]
 
     def render(self, key: str, values: Mapping[str, object]) -> str:
-        """The reply for a key with its placeholders filled."""
-        reply = self.profile.replies.get(key)
-        if reply is None:
-            reply = Reply(key, _EXTRA_REPLIES[key], "any", "RFC", "RFC 5321")
-        return reply.render(host=self.profile.host_token, **values)
+        """The reply for a key with its placeholders filled (unknown ones left as written)."""
+        text = self.text(key)
+        if "{" not in text:
+            return text
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name == "host":
+                return self.profile.host_token
+            try:
+                return str(values[name])
+            except KeyError:
+                return match.group(0)
+
+        return _PLACEHOLDER.sub(fill, text)
 
     def stage(self, key: str) -> str:
         """The dialogue stage at which the provider sends this reply."""
@@ -210,12 +225,10 @@ def header_senders(from_header: str | None) -> list[str]:
     """The addresses in a From header."""
     if not from_header:
         return []
+    simple = _SIMPLE_FROM.match(from_header) or _BARE_FROM.match(from_header)
+    if simple:
+        return [simple.group(1)]
     return [address for _, address in getaddresses([from_header]) if address]
-
-
-def effective_limits(profile: Profile, overrides: Mapping[str, object] | None) -> Limits:
-    """The profile's limits with a scenario's overrides applied."""
-    return replace(profile.limits, **dict(overrides or {}))  # type: ignore[arg-type]
 
 
 def _advertised_size(extensions: tuple[str, ...]) -> int | None:

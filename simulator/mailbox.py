@@ -11,6 +11,7 @@ import socket
 import time
 from dataclasses import dataclass, field, replace
 from email.message import Message
+from functools import cached_property
 from pathlib import Path
 
 
@@ -21,7 +22,6 @@ class StoredMessage:
     envelope_from: str
     recipients: tuple[str, ...]
     raw: bytes = field(repr=False)
-    message: Message = field(repr=False)
     user: str | None
     session: str
     accepted_virtual: float
@@ -30,6 +30,11 @@ class StoredMessage:
     delayed: bool
     queue_id: str = ""
     path: Path | None = None
+
+    @cached_property
+    def message(self) -> Message:
+        """The parsed message (parsed on first use: accepting mail stays cheap)."""
+        return parse(self.raw)
 
     @property
     def subject(self) -> str:
@@ -40,6 +45,28 @@ class StoredMessage:
 def parse(raw: bytes) -> Message:
     """Parse message bytes leniently (what a provider accepts, we accept)."""
     return email.message_from_bytes(raw, policy=email.policy.compat32)
+
+
+def header(raw: bytes, name: str) -> str | None:
+    """The first header called `name` in a raw message, unfolded, without parsing the rest."""
+    wanted = name.lower().encode("ascii") + b":"
+    end = raw.find(b"\n\n")
+    crlf_end = raw.find(b"\r\n\r\n")
+    if crlf_end != -1 and (end == -1 or crlf_end < end):
+        end = crlf_end
+    block = raw if end == -1 else raw[:end]
+    found: list[bytes] = []
+    for line in block.split(b"\n"):
+        line = line.rstrip(b"\r")
+        if found and line[:1] in (b" ", b"\t"):
+            found.append(line)
+        elif found:
+            break
+        elif line[: len(wanted)].lower() == wanted:
+            found.append(line[len(wanted) :])
+    if not found:
+        return None
+    return " ".join(part.strip().decode("utf-8", "replace") for part in found)
 
 
 class Maildir:

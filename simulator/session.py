@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 import ssl
 import time
 from asyncio import sslproto
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime
+from functools import cached_property
 
 from aiosmtpd.smtp import SMTP
 
@@ -20,7 +22,7 @@ from simulator.clock import VirtualClock
 from simulator.events import MASK, Event, EventBus, EventKind
 from simulator.faults import Faults, SessionFaults, is_reply_text
 from simulator.limits import Ledger
-from simulator.mailbox import Mailbox, StoredMessage, parse
+from simulator.mailbox import Mailbox, StoredMessage, header
 from simulator.state import Account, State
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,21 @@ class Transaction:
 
     sender: str | None = None
     recipients: list[str] = field(default_factory=list)
+
+
+class ReplyValues(dict[str, str]):
+    """Reply placeholder values, looked up in the session only when a reply uses them."""
+
+    def __init__(self, session: ProviderSMTP, extra: dict[str, str]) -> None:
+        super().__init__(extra)
+        self.session = session
+
+    def __missing__(self, name: str) -> str:
+        value = self.session.placeholder(name)
+        if value is None:
+            raise KeyError(name)
+        self[name] = value
+        return value
 
 
 class Disconnect(Exception):
@@ -135,22 +152,30 @@ class ProviderSMTP(SMTP):
 
     # Replies and events
 
-    def values(self, **extra: object) -> dict[str, object]:
-        """The placeholder values for a reply in this session."""
-        now = self.services.clock.datetime()
-        peer = self.session.peer if self.session else None
+    def values(self, **extra: object) -> ReplyValues:
+        """The placeholder values for a reply in this session, each computed when used."""
+        return ReplyValues(self, {k: _printable(str(v)) for k, v in extra.items()})
+
+    def placeholder(self, name: str) -> str | None:
+        """The value of one reply placeholder in this session, or None if unknown."""
         sender = self.transaction.sender or ""
-        values: dict[str, object] = {
-            "id": self.session_id,
-            "ip": peer[0] if peer else "127.0.0.1",
-            "user": self.user or "",
-            "sender": sender,
-            "domain": sender.rpartition("@")[2],
-            "date": format_datetime(now),
-            "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        }
-        values.update(extra)
-        return {k: _printable(str(v)) for k, v in values.items()}
+        if name == "id":
+            return self.session_id
+        if name == "ip":
+            peer = self.session.peer if self.session else None
+            return str(peer[0]) if isinstance(peer, tuple) else "127.0.0.1"
+        if name == "user":
+            return _printable(self.user or "")
+        if name == "sender":
+            return _printable(sender)
+        if name == "domain":
+            return _printable(sender.rpartition("@")[2])
+        if name == "date":
+            return format_datetime(self.services.clock.datetime())
+        if name == "timestamp":
+            now = self.services.clock.datetime()
+            return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return None
 
     async def push(self, status: str) -> None:  # type: ignore[override]
         self.services.emit("reply", self.name, status.replace("\r\n", "\n"))
@@ -218,7 +243,7 @@ class ProviderSMTP(SMTP):
         verb = verb_bytes.decode("ascii", "replace").upper()
         arg = arg_bytes.strip().decode("utf-8", "surrogateescape") or None
         self.note_command(_masked_command(verb, arg, line))
-        handler = self._commands().get(verb)
+        handler = self._commands.get(verb)
         if not verb.isalpha() or handler is None:
             await self.reply("unknown_command", command=verb[:32])
             return
@@ -227,6 +252,7 @@ class ProviderSMTP(SMTP):
             return
         await handler(arg)
 
+    @cached_property
     def _commands(self) -> dict[str, Callable[[str | None], Awaitable[None]]]:
         return {
             "EHLO": self.smtp_EHLO,
@@ -503,8 +529,7 @@ class ProviderSMTP(SMTP):
 
     async def _finish(self, transaction: Transaction, raw: bytes) -> None:
         assert transaction.sender is not None
-        message = parse(raw)
-        senders = [transaction.sender, *header_senders(message.get("From"))]
+        senders = [transaction.sender, *header_senders(header(raw, "From"))]
         refusal = self._stage_refusal("dot", len(transaction.recipients), senders)
         if refusal:
             await self.refuse(refusal[0], **refusal[1])
@@ -519,7 +544,6 @@ class ProviderSMTP(SMTP):
             envelope_from=transaction.sender,
             recipients=tuple(transaction.recipients),
             raw=raw,
-            message=message,
             user=self.user,
             session=self.name,
             accepted_virtual=clock.now(),
@@ -564,8 +588,15 @@ class ProviderSMTP(SMTP):
         """The address and parameters of MAIL FROM:/RCPT TO:, or (None, '') if malformed."""
         if not arg or arg[: len(keyword)].upper() != keyword:
             return None, ""
-        address, rest = self._getaddr(arg[len(keyword) :].strip())
+        text = arg[len(keyword) :].strip()
+        simple = _PATH.match(text)
+        if simple:
+            return simple.group(1) or simple.group(2), simple.group(3) or ""
+        address, rest = self._getaddr(text)  # quoted local parts and other rarities
         return (address or None), (rest or "")
+
+
+_PATH = re.compile(r'^(?:<([^<>\s"]{1,256})>|([^<>\s"]{1,256}))(?:\s+(.*))?$')
 
 
 def _size_param(params: str) -> int | None:
@@ -584,4 +615,7 @@ def _masked_command(verb: str, arg: str | None, line: bytes) -> str:
 
 
 def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text.encode("utf-8", "replace").decode())
+    if text.isprintable() and text.isascii():
+        return text
+    text = text.encode("utf-8", "replace").decode()
+    return "".join(c if c.isprintable() else "?" for c in text)
