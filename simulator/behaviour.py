@@ -23,6 +23,7 @@ TRANSACTION_STAGES = ("mail", "rcpt", "data", "dot")
 _EXTRA_REPLIES = {
     "rset_ok": "250 2.0.0 Resetting",
     "noop_ok": "250 2.0.0 OK",
+    "bdat_ok": "250 2.0.0 {size} octets received",
     "vrfy": "252 2.1.5 Cannot VRFY user, but will accept message and attempt delivery",
     "not_implemented": "502 5.5.1 Command not implemented",
     "auth_aborted": "501 5.7.0 Authentication aborted",

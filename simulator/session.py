@@ -58,6 +58,8 @@ class Transaction:
 
     sender: str | None = None
     recipients: list[str] = field(default_factory=list)
+    chunks: list[bytes] | None = None  # BDAT chunks so far; None until the first one
+    size: int = 0
 
 
 class ReplyValues(dict[str, str]):
@@ -266,6 +268,7 @@ class ProviderSMTP(SMTP):
             "NOOP": self.smtp_NOOP,
             "QUIT": self.smtp_QUIT,
             "VRFY": self.smtp_VRFY,
+            "BDAT": self.smtp_BDAT,
         }
 
     async def _fault(self, command: str) -> bool:
@@ -488,6 +491,9 @@ class ProviderSMTP(SMTP):
         if not self.greeted or not transaction.sender or not transaction.recipients:
             await self.reply("bad_sequence")
             return
+        if transaction.chunks is not None:
+            await self.reply("bad_sequence")  # BDAT already started this message
+            return
         if arg:
             await self.reply("syntax_error")
             return
@@ -504,6 +510,56 @@ class ProviderSMTP(SMTP):
         if await self._fault("DOT"):
             return
         await self._finish(transaction, raw)
+
+    async def smtp_BDAT(self, arg: str | None) -> None:
+        parts = (arg or "").split()
+        if not self._advertises("CHUNKING"):
+            await self.reply("unknown_command", command="BDAT")
+            return
+        if not parts or not parts[0].isdigit() or parts[1:] not in ([], ["LAST"], ["last"]):
+            await self.reply("syntax_error")
+            raise Disconnect("bdat")  # the chunk's length is unknown: the stream is lost
+        size, last = int(parts[0]), len(parts) == 2
+        chunk = await self._read_chunk(size, self.behaviour.size_limit or DEFAULT_MAX_MESSAGE)
+        self.note_command(f"(chunk, {size} bytes{', last' if last else ''})")
+        transaction = self.transaction
+        if not self.greeted or not transaction.sender or not transaction.recipients:
+            await self.reply("bad_sequence")
+            return
+        if transaction.chunks is None:
+            senders = [transaction.sender]
+            refusal = self._stage_refusal("data", len(transaction.recipients), senders)
+            if refusal:
+                await self.refuse(refusal[0], **refusal[1])
+                return
+            transaction.chunks = []
+        transaction.size += size
+        if chunk is None or transaction.size > (self.behaviour.size_limit or DEFAULT_MAX_MESSAGE):
+            await self.refuse("message_too_large")
+            return
+        transaction.chunks.append(chunk)
+        if not last:
+            await self.reply("bdat_ok", size=size)
+            return
+        if await self._fault("DOT"):
+            return
+        await self._finish(transaction, b"".join(transaction.chunks))
+
+    def _advertises(self, keyword: str) -> bool:
+        listed = (
+            self.behaviour.profile.ehlo_after_tls
+            if self.tls
+            else (self.behaviour.profile.ehlo_before_tls)
+        )
+        return any(line.split(" ")[0].upper() == keyword for line in listed)
+
+    async def _read_chunk(self, size: int, limit: int) -> bytes | None:
+        """Exactly `size` bytes of a BDAT chunk; None (the bytes read and dropped) if too big."""
+        if size <= limit:
+            return await self._reader.readexactly(size)
+        while size > 0:
+            size -= len(await self._reader.readexactly(min(size, 65536)))
+        return None
 
     async def _read_body(self, limit: int) -> bytes | None:
         """The message until the lone dot, unstuffed; None when it was over `limit` bytes."""

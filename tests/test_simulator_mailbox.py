@@ -135,3 +135,39 @@ async def test_long_body_lines_are_kept_whole() -> None:
         assert (await send(wire, body("long", line))).startswith("250 ")
         assert line.encode() in sim.mailbox.messages[0].raw
         await wire.close()
+
+
+async def test_bdat_chunks_make_one_message() -> None:
+    async with office365() as sim:
+        wire = await signed_in(sim)
+        await wire.ask(f"MAIL FROM:<{ALICE}> BODY=BINARYMIME")
+        await wire.ask("RCPT TO:<bob@example.org>")
+        head, tail = body("Chunked").encode()[:30], body("Chunked").encode()[30:]
+        wire.writer.write(f"BDAT {len(head)}\r\n".encode() + head)
+        assert await wire.reply() == f"250 2.0.0 {len(head)} octets received"
+        wire.writer.write(f"BDAT {len(tail)} LAST\r\n".encode() + tail)
+        assert (await wire.reply()).startswith("250 2.0.0 OK queued as ")
+        assert (await wire.ask("DATA")).startswith("503")
+        await wire.close()
+        assert sim.mailbox.messages[0].raw == body("Chunked").encode()
+
+
+async def test_bdat_send_as_denied_at_the_last_chunk() -> None:
+    async with office365() as sim:
+        wire = await signed_in(sim)
+        await wire.ask(f"MAIL FROM:<{ALICE}>")
+        await wire.ask("RCPT TO:<bob@example.org>")
+        chunk = body("x").replace(f"From: {ALICE}", "From: ceo@contoso.com").encode()
+        wire.writer.write(f"BDAT {len(chunk)} LAST\r\n".encode() + chunk)
+        assert (await wire.reply()).startswith("554 5.2.252 SendAsDenied")
+        await wire.close()
+        assert sim.mailbox.messages == []
+
+
+async def test_bdat_is_unknown_where_chunking_is_not_offered() -> None:
+    async with Simulator("sendgrid") as sim:
+        wire = await Wire.open(sim.port)
+        await wire.reply()
+        await wire.ask("EHLO client.test")
+        assert (await wire.ask("BDAT 0 LAST")).startswith("500")
+        await wire.close()
