@@ -116,9 +116,8 @@ class ProviderSMTP(SMTP):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         upgraded = self._original_transport is not None
         super().connection_made(transport)
-        if upgraded:
+        if upgraded:  # STARTTLS done: the client starts over, as RFC 3207 requires
             self._reset_session()
-            self.services.emit("session-open", self.name, "TLS established (STARTTLS)")
             return
         self.number = next(self.services.sessions)
         self.name = f"s{self.number}"
