@@ -108,10 +108,18 @@ class ProviderSMTP(SMTP):
     # Connection lifecycle
 
     def _reset_session(self) -> None:
+        self._release_connection()
         self.greeted = False
         self.account: Account | None = None
         self.user: str | None = None
         self.transaction = Transaction()
+
+    def _release_connection(self) -> None:
+        """Stop counting this session against its user's connection limit."""
+        if self.counted_user is not None:
+            self.services.ledger.disconnect(self.counted_user)
+            self.counted_user = None
+        self.connection_refusal = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         upgraded = self._original_transport is not None
@@ -138,9 +146,7 @@ class ProviderSMTP(SMTP):
     def connection_lost(self, error: Exception | None) -> None:
         if self in self.services.open_sessions:
             self.services.open_sessions.discard(self)
-            if self.counted_user is not None:
-                self.services.ledger.disconnect(self.counted_user)
-                self.counted_user = None
+            self._release_connection()
             self.services.emit("session-close", self.name, "connection closed")
             if not self.services.open_sessions:
                 self.services.all_closed.set()
