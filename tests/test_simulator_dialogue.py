@@ -357,3 +357,31 @@ async def test_every_profile_with_aiosmtplib(profile: Profile) -> None:
         await client.sendmail(user, ["someone@example.org"], "Subject: hi\r\n\r\nHello.\r\n")
         await client.quit()
         assert sim.mailbox.messages[0].recipients == ("someone@example.org",)
+
+
+DOMAIN_SCOPED = [p for p in PROFILES.values() if p.sender_policy == "domain"]
+
+
+@pytest.mark.parametrize("profile", DOMAIN_SCOPED, ids=[p.id for p in DOMAIN_SCOPED])
+async def test_unverified_sender_is_refused_at_the_providers_stage(profile: Profile) -> None:
+    account = Account("key-user", "secret", verified_domains=["example.com"])
+    async with Simulator(profile, accounts=[account], clock=frozen()) as sim:
+        wire = await Wire.open(sim.port)
+        await wire.ready(sim.port, sim.client_ssl_context())
+        assert matches(profile, "auth_ok", await sign_in(wire, profile, "key-user", "secret"))
+        stage = profile.reply("sender_unverified").stage
+        replies = [await wire.ask("MAIL FROM:<news@other.org>")]
+        if replies[-1].startswith("250"):
+            replies.append(await wire.ask("RCPT TO:<someone@example.org>"))
+        if replies[-1].startswith("250"):
+            replies.append(await wire.ask("DATA"))
+        if replies[-1].startswith("354"):
+            replies.append(await wire.ask("From: news@other.org\r\n\r\nHi\r\n."))
+        refused_at = ["mail", "rcpt", "data", "dot"][len(replies) - 1]
+        assert matches(profile, "sender_unverified", replies[-1])
+        assert refused_at == (stage if stage in ("mail", "rcpt", "data", "dot") else "mail")
+        if "{domain}" in profile.reply("sender_unverified").text:
+            assert "other.org" in replies[-1]
+        assert (await wire.ask("MAIL FROM:<news@example.com>")).startswith("250")
+        await wire.close()
+        assert sim.mailbox.messages == []
