@@ -225,6 +225,7 @@ class _Session:
         self.protocol: SMTPProtocol | None = None
         self.transport: asyncio.BaseTransport | None = None
         self.extensions: dict[str, str] = {}
+        self.broken = False
         self.started = time.perf_counter()
 
     # transcript
@@ -400,14 +401,14 @@ class _Session:
         try:
             response = await self.protocol.read_response(timeout=t.timeout)
         except (SMTPServerDisconnected, SMTPTimeoutError) as error:
-            timed_out = isinstance(error, SMTPTimeoutError)
-            if t.security != "tls" and (t.port in IMPLICIT_TLS_PORTS or not timed_out):
-                raise self.fail(
-                    "plain-on-tls-port", f"no greeting on port {t.port}: {error}", "greeting"
-                ) from None
-            raise self.fail(
-                "no-greeting", f"no greeting within {t.timeout:g} s", "greeting"
-            ) from None
+            if t.security != "tls" and t.port in IMPLICIT_TLS_PORTS:
+                detail = f"no greeting on port {t.port}: {error}"
+                raise self.fail("plain-on-tls-port", detail, "greeting") from None
+            if isinstance(error, SMTPTimeoutError):
+                detail = f"no greeting within {t.timeout:g} s"
+                raise self.fail("no-greeting", detail, "greeting") from None
+            detail = f"the server closed the connection before its greeting ({error})"
+            raise self.fail("disconnected", detail, "greeting") from None
         self._server(response)
         if response.code != 220:
             raise self.refused(response, "connect")
@@ -454,9 +455,11 @@ class _Session:
             self._server(reply)
             raise self.refused(reply, "starttls") from None
         except ssl.SSLError as error:
+            self.broken = True  # half a handshake: no QUIT could be understood
             kind = tls_failure_kind(error)
             raise self.fail(kind, str(error), _tls_stage(kind, "starttls")) from None
         except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError) as error:
+            self.broken = True
             raise self.lost(error, "starttls") from None
         self._server(response)
         self.transport = self.protocol.transport
@@ -567,7 +570,7 @@ class _Session:
 
     async def say_goodbye(self) -> None:
         """After a failure: QUIT politely when the session still stands, then close."""
-        if self.protocol is not None and self.protocol.is_connected:
+        if self.protocol is not None and self.protocol.is_connected and not self.broken:
             with contextlib.suppress(
                 SMTPServerDisconnected, SMTPTimeoutError, ConnectionError, TimeoutError
             ):

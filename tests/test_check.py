@@ -182,15 +182,14 @@ async def test_plain_text_against_an_implicit_tls_port() -> None:
 
 
 async def test_certificate_for_another_name_and_an_untrusted_ca() -> None:
-    wrong_name, _ = await check("office365", tweak=lambda t: replace(t, tls_name="wrong.example"))
-    untrusted, _ = await check("office365", tweak=lambda t: replace(t, tls_context=None))
-    insecure, _ = await check(
-        "office365", tweak=lambda t: replace(t, tls_context=None, insecure=True)
-    )
-    for report, kind in (
-        (wrong_name, "certificate-name-mismatch"),
-        (untrusted, "certificate-untrusted"),
-    ):
+    channel = channel_for("office365")
+    async with simulated(channel, SECRET) as sim:
+        target = retarget(target_for(channel, SECRET, timeout=3), sim)
+        wrong_name = await run_check(replace(target, tls_name="wrong.example"))
+        untrusted = await run_check(replace(target, tls_context=None))
+        insecure = await run_check(replace(target, tls_context=None, insecure=True))
+    cases = ((wrong_name, "certificate-name-mismatch"), (untrusted, "certificate-untrusted"))
+    for report, kind in cases:
         assert report.failed_stage is not None and report.failed_stage.name == "certificate"
         assert report.stage("starttls").status == "ok"
         assert report.diagnosis is not None and report.diagnosis.id == kind
@@ -241,6 +240,31 @@ async def test_expired_and_self_signed_certificates(
         report = await run_check(target)
     assert report.failed_stage is not None and report.failed_stage.name == "certificate"
     assert report.diagnosis is not None and report.diagnosis.id == kind
+
+
+async def test_tls_version_mismatch_and_a_server_that_hangs_up() -> None:
+    ca = trustme.CA()
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.maximum_version = ssl.TLSVersion.TLSv1_2
+    ca.issue_cert("127.0.0.1").configure_cert(server_side)
+    client = ssl.create_default_context()
+    client.minimum_version = ssl.TLSVersion.TLSv1_3
+    ca.configure_trust(client)
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    tls = await asyncio.start_server(hang_up, "127.0.0.1", 0, ssl=server_side)
+    plain = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    async with tls, plain:
+        tls_port = tls.sockets[0].getsockname()[1]
+        plain_port = plain.sockets[0].getsockname()[1]
+        old_tls = await run_check(Target("127.0.0.1", tls_port, "tls", SENDER, tls_context=client))
+        hung_up = await run_check(Target("127.0.0.1", plain_port, "starttls", SENDER, timeout=2))
+    assert old_tls.failed_stage is not None and old_tls.failed_stage.name == "tls"
+    assert old_tls.diagnosis is not None and old_tls.diagnosis.id == "tls-handshake-failed"
+    assert hung_up.failed_stage is not None and hung_up.failed_stage.name == "greeting"
+    assert hung_up.diagnosis is not None and hung_up.diagnosis.id == "connection-lost"
 
 
 async def test_connection_refused_and_dns_failure() -> None:
