@@ -194,3 +194,27 @@ def test_fuzz_reaches_acceptance() -> None:
     sign_in = "AUTH " + ARGS[5]
     lines = ["EHLO x", sign_in, "MAIL " + ARGS[2], "RCPT " + ARGS[3], "DATA ", "hello"]
     assert asyncio.run(fuzz_once(lines)) == 1
+
+
+async def test_seeded_faults_inject_replies_and_drop_connections() -> None:
+    from simulator.faults import FaultConfig, Injection
+    from simulator.scenario import Scenario
+
+    injected = FaultConfig(injections=[Injection("RCPT", 1.0, "451 4.3.0 Try later")])
+    scenario = Scenario("sendgrid", accounts=[Account("apikey", "k")], faults=injected)
+    async with Simulator("sendgrid", scenario=scenario) as sim:
+        wire = await Wire.open(sim.port)
+        await wire.reply()
+        await wire.ask("EHLO client.test")
+        await wire.ask("AUTH PLAIN " + b64("\0apikey\0k"))
+        await wire.ask("MAIL FROM:<a@example.com>")
+        assert await wire.ask("RCPT TO:<b@example.org>") == "451 4.3.0 Try later"
+        await wire.close()
+    dropping = FaultConfig(disconnect_probability=1.0)
+    scenario = Scenario("sendgrid", faults=dropping)
+    async with Simulator("sendgrid", scenario=scenario) as sim:
+        wire = await Wire.open(sim.port)
+        with pytest.raises(ConnectionError):  # dropped before the greeting
+            await wire.reply()
+        await wire.close()
+        assert any(e.text == "fault: disconnect at CONNECT" for e in sim.events.recent)
