@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from smtp_wire import Wire, b64, matches
 
 from simulator.clock import VirtualClock
+from simulator.faults import FaultConfig, Injection
+from simulator.scenario import Scenario
 from simulator.server import Simulator
 from simulator.state import Account
 
@@ -197,9 +199,6 @@ def test_fuzz_reaches_acceptance() -> None:
 
 
 async def test_seeded_faults_inject_replies_and_drop_connections() -> None:
-    from simulator.faults import FaultConfig, Injection
-    from simulator.scenario import Scenario
-
     injected = FaultConfig(injections=[Injection("RCPT", 1.0, "451 4.3.0 Try later")])
     scenario = Scenario("sendgrid", accounts=[Account("apikey", "k")], faults=injected)
     async with Simulator("sendgrid", scenario=scenario) as sim:
