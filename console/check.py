@@ -648,21 +648,27 @@ async def iter_check(target: Target) -> AsyncIterator[Stage | Report]:
         task.cancel()
 
 
-def render_report(report: Report, *, transcript: bool = True) -> str:
+_MARKS = {"ok": "ok", "failed": "FAIL", "skipped": "skip", "pending": "", "running": ".."}
+
+
+def render_heading(target: Target) -> str:
+    """The first line of a check's text output."""
+    where = f"{target.host} port {target.port} ({target.security})"
+    name = target.channel_name or where
+    return f"check {name}" + (" against the simulator" if target.simulated else "")
+
+
+def render_stage(stage: Stage) -> str:
+    """One stage as a line: mark, name, time taken, detail."""
+    timing = f"{stage.seconds * 1000:7.1f} ms" if stage.status in ("ok", "failed") else " " * 10
+    return f"  {_MARKS[stage.status]:<4} {stage.name:<12}{timing}  {stage.detail}".rstrip()
+
+
+def render_report(report: Report, *, stages: bool = True, transcript: bool = True) -> str:
     """Plain text for a terminal: stages with timings, certificate, transcript, diagnosis."""
-    t = report.target
-    where = f"{t.host} port {t.port} ({t.security})"
-    lines = [f"check {t.channel_name or where}" + (" against the simulator" if t.simulated else "")]
-    marks = {
-        "ok": "ok  ",
-        "failed": "FAIL",
-        "skipped": "skip",
-        "pending": "    ",
-        "running": "..  ",
-    }
-    for stage in report.stages:
-        timing = f"{stage.seconds * 1000:7.1f} ms" if stage.status in ("ok", "failed") else " " * 10
-        lines.append(f"  {marks[stage.status]} {stage.name:<12}{timing}  {stage.detail}".rstrip())
+    lines = [render_heading(report.target)] if stages else []
+    if stages:
+        lines += [render_stage(stage) for stage in report.stages]
     if report.certificate:
         cert = report.certificate
         lines.append("certificate: " + "; ".join(f"{k} {v}" for k, v in cert.items()))
@@ -687,7 +693,9 @@ __all__ = [
     "Target",
     "iter_check",
     "plan",
+    "render_heading",
     "render_report",
+    "render_stage",
     "run_check",
 ]
 

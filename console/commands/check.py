@@ -11,7 +11,18 @@ from dataclasses import dataclass
 
 from console import exitcodes, store
 from console.channel import Channel, is_address
-from console.check import Report, Stage, render_report, retarget, run_check, simulated, target_for
+from console.check import (
+    Report,
+    Stage,
+    Target,
+    render_heading,
+    render_report,
+    render_stage,
+    retarget,
+    run_check,
+    simulated,
+    target_for,
+)
 from console.secrets import SecretError, read_secret
 from simulator.profile import Profile, ProfileError, load
 from simulator.scenario import Scenario, ScenarioError, load_scenario, resolve_scenario
@@ -149,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({**report.to_dict(), "exit_code": code}, indent=2))
     else:
-        print(render_report(report))
+        print(render_report(report, stages=False))
     return code
 
 
@@ -164,18 +175,23 @@ async def _check(
         timeout=args.timeout,
         insecure=args.insecure,
     )
-    progress = None if args.json or not sys.stderr.isatty() else _progress
     if args.simulate is None:
-        return await run_check(target, progress)
+        return await _run(target, args.json)
     try:
         async with simulated(channel, secret, scenario) as simulator:
-            return await run_check(retarget(target, simulator), progress)
+            return await _run(retarget(target, simulator), args.json)
     except ValueError as error:  # e.g. a scenario written for another provider
         raise UsageError(str(error)) from None
 
 
-def _progress(stage: Stage) -> None:
-    if stage.status == "running":
-        print(f"  .. {stage.name}", end="\r", file=sys.stderr, flush=True)
-    else:
-        print(" " * 40, end="\r", file=sys.stderr, flush=True)
+async def _run(target: Target, quiet: bool) -> Report:
+    """Run the check; in text mode print each stage the moment it ends."""
+    if quiet:
+        return await run_check(target)
+    print(render_heading(target), flush=True)
+
+    def show(stage: Stage) -> None:
+        if stage.status != "running":
+            print(render_stage(stage), flush=True)
+
+    return await run_check(target, show)
