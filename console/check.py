@@ -755,11 +755,10 @@ async def simulated(
 ) -> AsyncIterator[Simulator]:
     """A running simulator of the channel's provider that accepts the channel's sign-in."""
     profile = load_profile_by_id(channel.provider)
-    own = (
-        []
-        if scenario is not None and scenario.accounts
-        else [simulated_account(channel, secret, profile)]
-    )
+    # A scenario that defines the channel's own user decides how that sign-in fares.
+    scripted = {a.username.lower() for a in scenario.accounts} if scenario else set()
+    mine = channel.auth.username.lower() in scripted or channel.auth.method == "none"
+    own = [] if mine else [simulated_account(channel, secret, profile)]
     simulator = Simulator(
         profile,
         tls_port=0 if channel.server.security == "tls" else None,
