@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import re
 import ssl
 import time
 from asyncio import sslproto
@@ -16,7 +15,7 @@ from functools import cached_property
 
 from aiosmtpd.smtp import SMTP
 
-from simulator import auth
+from simulator import auth, wire
 from simulator.behaviour import Behaviour, header_senders
 from simulator.clock import VirtualClock
 from simulator.events import MASK, Event, EventBus, EventKind
@@ -28,7 +27,6 @@ from simulator.state import Account, State
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024  # memory bound when a profile sets no size limit
-COMMAND_LINE_LIMIT = 1001  # RFC 5321 4.5.3.1.4 (512) is too strict for real clients
 
 
 @dataclass
@@ -153,6 +151,11 @@ class ProviderSMTP(SMTP):
         super().connection_lost(error)
 
     @property
+    def max_message(self) -> int:
+        """The most message bytes this session will hold."""
+        return self.behaviour.size_limit or DEFAULT_MAX_MESSAGE
+
+    @property
     def tls(self) -> bool:
         """True when this session is encrypted."""
         return self.implicit_tls or self._tls_protocol is not None
@@ -161,7 +164,7 @@ class ProviderSMTP(SMTP):
 
     def values(self, **extra: object) -> ReplyValues:
         """The placeholder values for a reply in this session, each computed when used."""
-        return ReplyValues(self, {k: _printable(str(v)) for k, v in extra.items()})
+        return ReplyValues(self, {k: wire.printable(str(v)) for k, v in extra.items()})
 
     def placeholder(self, name: str) -> str | None:
         """The value of one reply placeholder in this session, or None if unknown."""
@@ -172,11 +175,11 @@ class ProviderSMTP(SMTP):
             peer = self.session.peer if self.session else None
             return str(peer[0]) if isinstance(peer, tuple) else "127.0.0.1"
         if name == "user":
-            return _printable(self.user or "")
+            return wire.printable(self.user or "")
         if name == "sender":
-            return _printable(sender)
+            return wire.printable(sender)
         if name == "domain":
-            return _printable(sender.rpartition("@")[2])
+            return wire.printable(sender.rpartition("@")[2])
         if name == "date":
             return format_datetime(self.services.clock.datetime())
         if name == "timestamp":
@@ -214,7 +217,7 @@ class ProviderSMTP(SMTP):
             if not await self._fault("CONNECT"):
                 await self.reply("greeting")
             while self.transport is not None:
-                line = await self._read_line()
+                line = await wire.read_line(self._reader)
                 if line is None:
                     self.note_command("(line too long)")
                     await self.reply("unknown_command", command="(line too long)")
@@ -232,24 +235,11 @@ class ProviderSMTP(SMTP):
         except (ConnectionError, asyncio.IncompleteReadError):
             self._close()
 
-    async def _read_line(self) -> bytes | None:
-        """One command line without its CRLF, or None when it was too long (and discarded)."""
-        try:
-            return (await self._reader.readuntil(b"\n")).rstrip(b"\r\n")
-        except asyncio.LimitOverrunError as error:
-            await self._reader.readexactly(error.consumed)
-            while True:
-                try:
-                    await self._reader.readuntil(b"\n")
-                    return None
-                except asyncio.LimitOverrunError as more:
-                    await self._reader.readexactly(more.consumed)
-
     async def _dispatch(self, line: bytes) -> None:
         verb_bytes, _, arg_bytes = line.partition(b" ")
         verb = verb_bytes.decode("ascii", "replace").upper()
         arg = arg_bytes.strip().decode("utf-8", "surrogateescape") or None
-        self.note_command(_masked_command(verb, arg, line))
+        self.note_command(wire.masked_command(verb, arg, line))
         handler = self._commands.get(verb)
         if not verb.isalpha() or handler is None:
             await self.reply("unknown_command", command=verb[:32])
@@ -409,7 +399,7 @@ class ProviderSMTP(SMTP):
     async def _exchange(self, text: str) -> bytes:
         """Send a continuation reply and read the client's answer, which is never logged."""
         await self.push(text)
-        line = await self._read_line()
+        line = await wire.read_line(self._reader)
         self.note_command(MASK)
         if line is None:
             raise auth.SaslError("auth_bad_encoding")
@@ -452,7 +442,7 @@ class ProviderSMTP(SMTP):
         if not address:
             await self.reply("syntax_error")
             return
-        size = _size_param(params)
+        size = wire.size_param(params)
         limit = self.behaviour.size_limit
         if size is not None and limit is not None and size > limit:
             await self.refuse("message_too_large")
@@ -507,7 +497,7 @@ class ProviderSMTP(SMTP):
             await self.refuse(refusal[0], **refusal[1])
             return
         await self.reply("data_start")
-        raw = await self._read_body(self.behaviour.size_limit or DEFAULT_MAX_MESSAGE)
+        raw = await wire.read_body(self._reader, self.max_message)
         self.note_command(f"(message, {len(raw)} bytes)" if raw is not None else "(message)")
         if raw is None:
             await self.refuse("message_too_large")
@@ -525,7 +515,7 @@ class ProviderSMTP(SMTP):
             await self.reply("syntax_error")
             raise Disconnect("bdat")  # the chunk's length is unknown: the stream is lost
         size, last = int(parts[0]), len(parts) == 2
-        chunk = await self._read_chunk(size, self.behaviour.size_limit or DEFAULT_MAX_MESSAGE)
+        chunk = await wire.read_chunk(self._reader, size, self.max_message)
         self.note_command(f"(chunk, {size} bytes{', last' if last else ''})")
         transaction = self.transaction
         if not self.greeted or not transaction.sender or not transaction.recipients:
@@ -539,7 +529,7 @@ class ProviderSMTP(SMTP):
                 return
             transaction.chunks = []
         transaction.size += size
-        if chunk is None or transaction.size > (self.behaviour.size_limit or DEFAULT_MAX_MESSAGE):
+        if chunk is None or transaction.size > self.max_message:
             await self.refuse("message_too_large")
             return
         transaction.chunks.append(chunk)
@@ -557,36 +547,6 @@ class ProviderSMTP(SMTP):
             else (self.behaviour.profile.ehlo_before_tls)
         )
         return any(line.split(" ")[0].upper() == keyword for line in listed)
-
-    async def _read_chunk(self, size: int, limit: int) -> bytes | None:
-        """Exactly `size` bytes of a BDAT chunk; None (the bytes read and dropped) if too big."""
-        if size <= limit:
-            return await self._reader.readexactly(size)
-        while size > 0:
-            size -= len(await self._reader.readexactly(min(size, 65536)))
-        return None
-
-    async def _read_body(self, limit: int) -> bytes | None:
-        """The message until the lone dot, unstuffed; None when it was over `limit` bytes."""
-        chunks: list[bytes] = []
-        size = 0
-        at_line_start = True
-        while True:
-            try:
-                line = await self._reader.readuntil(b"\n")
-            except asyncio.LimitOverrunError as error:
-                line = await self._reader.readexactly(error.consumed)
-            if at_line_start and line in (b".\r\n", b".\n"):
-                break
-            if at_line_start and line.startswith(b"."):
-                line = line[1:]
-            at_line_start = line.endswith(b"\n")
-            size += len(line)
-            if size <= limit:
-                chunks.append(line)
-            elif chunks:
-                chunks.clear()  # keep reading to the end, holding nothing
-        return b"".join(chunks) if size <= limit else None
 
     async def _finish(self, transaction: Transaction, raw: bytes) -> None:
         assert transaction.sender is not None
@@ -650,33 +610,8 @@ class ProviderSMTP(SMTP):
         if not arg or arg[: len(keyword)].upper() != keyword:
             return None, ""
         text = arg[len(keyword) :].strip()
-        simple = _PATH.match(text)
+        simple = wire.simple_path(text)
         if simple:
-            return simple.group(1) or simple.group(2), simple.group(3) or ""
+            return simple
         address, rest = self._getaddr(text)  # quoted local parts and other rarities
         return (address or None), (rest or "")
-
-
-_PATH = re.compile(r'^(?:<([^<>\s"]{1,256})>|([^<>\s"]{1,256}))(?:\s+(.*))?$')
-
-
-def _size_param(params: str) -> int | None:
-    for param in params.split():
-        name, _, value = param.partition("=")
-        if name.upper() == "SIZE" and value.isdigit():
-            return int(value)
-    return None
-
-
-def _masked_command(verb: str, arg: str | None, line: bytes) -> str:
-    if verb == "AUTH":
-        mechanism, _, initial = (arg or "").partition(" ")
-        return f"AUTH {mechanism}" + (f" {MASK}" if initial else "")
-    return _printable(line.decode("utf-8", "replace"))
-
-
-def _printable(text: str) -> str:
-    if text.isprintable() and text.isascii():
-        return text
-    text = text.encode("utf-8", "replace").decode()
-    return "".join(c if c.isprintable() else "?" for c in text)

@@ -1,0 +1,89 @@
+"""What comes over the wire: command lines, message bodies, BDAT chunks, paths, parameters."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from simulator.events import MASK
+
+_PATH = re.compile(r'^(?:<([^<>\s"]{1,256})>|([^<>\s"]{1,256}))(?:\s+(.*))?$')
+
+
+async def read_line(reader: asyncio.StreamReader) -> bytes | None:
+    """One command line without its line end, or None when it was too long (and dropped)."""
+    try:
+        return (await reader.readuntil(b"\n")).rstrip(b"\r\n")
+    except asyncio.LimitOverrunError as error:
+        await reader.readexactly(error.consumed)
+        while True:
+            try:
+                await reader.readuntil(b"\n")
+                return None
+            except asyncio.LimitOverrunError as more:
+                await reader.readexactly(more.consumed)
+
+
+async def read_body(reader: asyncio.StreamReader, limit: int) -> bytes | None:
+    """The message up to the lone dot, unstuffed; None when it was over `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    at_line_start = True
+    while True:
+        try:
+            line = await reader.readuntil(b"\n")
+        except asyncio.LimitOverrunError as error:  # a long line arrives in pieces
+            line = await reader.readexactly(error.consumed)
+        if at_line_start and line in (b".\r\n", b".\n"):
+            break
+        if at_line_start and line.startswith(b"."):
+            line = line[1:]
+        at_line_start = line.endswith(b"\n")
+        size += len(line)
+        if size <= limit:
+            chunks.append(line)
+        elif chunks:
+            chunks.clear()  # keep reading to the end, holding nothing
+    return b"".join(chunks) if size <= limit else None
+
+
+async def read_chunk(reader: asyncio.StreamReader, size: int, limit: int) -> bytes | None:
+    """Exactly `size` bytes of a BDAT chunk; None (the bytes read and dropped) if too big."""
+    if size <= limit:
+        return await reader.readexactly(size)
+    while size > 0:
+        size -= len(await reader.readexactly(min(size, 65536)))
+    return None
+
+
+def simple_path(text: str) -> tuple[str, str] | None:
+    """The address and parameters of `<addr> PARAMS` or `addr PARAMS`; None for anything else."""
+    found = _PATH.match(text)
+    if found is None:
+        return None
+    return found.group(1) or found.group(2), found.group(3) or ""
+
+
+def size_param(params: str) -> int | None:
+    """The SIZE= value among MAIL FROM parameters, if any."""
+    for param in params.split():
+        name, _, value = param.partition("=")
+        if name.upper() == "SIZE" and value.isdigit():
+            return int(value)
+    return None
+
+
+def masked_command(verb: str, arg: str | None, line: bytes) -> str:
+    """The command as it may be logged: an AUTH initial response is masked."""
+    if verb == "AUTH":
+        mechanism, _, initial = (arg or "").partition(" ")
+        return f"AUTH {mechanism}" + (f" {MASK}" if initial else "")
+    return printable(line.decode("utf-8", "replace"))
+
+
+def printable(text: str) -> str:
+    """The text with control and undecodable characters shown as '?'."""
+    if text.isprintable() and text.isascii():
+        return text
+    text = text.encode("utf-8", "replace").decode()
+    return "".join(c if c.isprintable() else "?" for c in text)
