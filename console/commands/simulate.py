@@ -186,6 +186,8 @@ def _announce(simulator: Simulator, json_log: bool, out: TextIO) -> None:
             "tls_port": simulator.tls_port,
             "ca_file": str(simulator.ca_file),
             "accounts": accounts,
+            "scenario": simulator.scenario.title if simulator.scenario else None,
+            "clock_speed": simulator.clock.speed,
         }
         _write(out, json.dumps(facts))
         return
@@ -197,9 +199,11 @@ def _announce(simulator: Simulator, json_log: bool, out: TextIO) -> None:
         lines.append(f"implicit TLS on {simulator.host}:{simulator.tls_port}")
     lines.append(f"CA certificate: {simulator.ca_file}")
     lines.append(f"accounts: {', '.join(accounts) if accounts else 'none (every sign-in fails)'}")
-    if simulator.scenario is not None:
-        title = simulator.scenario.title or simulator.scenario.path or ""
+    scenario = simulator.scenario
+    if scenario is not None:
+        title = scenario.title or scenario.path or ""
         lines.append(f"scenario: {title} (clock speed {simulator.clock.speed:g})")
+        lines.extend(f"  {text}" for text in scenario.description.strip().splitlines())
     lines.append("Press Ctrl-C to stop.")
     _write(out, "\n".join(lines))
 
