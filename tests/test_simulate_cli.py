@@ -146,3 +146,13 @@ def test_a_broken_scenario_names_file_line_and_field(
     assert main(["simulate", "--scenario", str(scenario)]) == 2
     err = capsys.readouterr().err
     assert f"{scenario}:5: events[0].action" in err
+
+
+def test_unwritable_ca_out_names_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["simulate", "office365", "--port", "0", "--ca-out", f"{blocker}/ca.pem"]) == 2
+    err = capsys.readouterr().err
+    assert f"--ca-out {blocker}" in err and "Traceback" not in err

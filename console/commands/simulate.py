@@ -150,8 +150,10 @@ async def serve(simulator: Simulator, *, json_log: bool = False, out: TextIO | N
     try:
         await simulator.start()
     except OSError as error:
-        where = f"{simulator.host}:{simulator.port}"
-        raise BadInput(f"cannot listen on {where}: {error.strerror or error}") from None
+        reason = error.strerror or str(error)
+        if error.filename:  # the CA file could not be written
+            raise BadInput(f"--ca-out {error.filename}: {reason}") from None
+        raise BadInput(f"cannot listen on {simulator.host}:{simulator.port}: {reason}") from None
     try:
         if not is_loopback(simulator.host):
             print(
