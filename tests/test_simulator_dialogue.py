@@ -385,3 +385,22 @@ async def test_unverified_sender_is_refused_at_the_providers_stage(profile: Prof
         assert (await wire.ask("MAIL FROM:<news@example.com>")).startswith("250")
         await wire.close()
         assert sim.mailbox.messages == []
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=list(PROFILES))
+async def test_every_profile_with_smtplib(profile: Profile) -> None:
+    user = "user@example.com"
+    async with Simulator(profile, accounts=[Account(user, "secret")], clock=frozen()) as sim:
+        context = sim.client_ssl_context()
+
+        def conversation() -> int:
+            with smtplib.SMTP("127.0.0.1", sim.port, timeout=5) as client:
+                client.starttls(context=context)
+                with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+                    client.login(user, "nope")
+                client.login(user, "secret")
+                client.sendmail(user, ["someone@example.org"], "Subject: hi\r\n\r\nHello.\r\n")
+                return refused.value.smtp_code
+
+        assert await asyncio.to_thread(conversation) == profile.reply("auth_failed").code
+        assert sim.mailbox.messages[0].envelope_from == user
