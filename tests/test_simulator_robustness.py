@@ -217,3 +217,30 @@ async def test_seeded_faults_inject_replies_and_drop_connections() -> None:
             await wire.reply()
         await wire.close()
         assert any(e.text == "fault: disconnect at CONNECT" for e in sim.events.recent)
+
+
+async def test_oversized_message_is_read_to_the_end_holding_nothing() -> None:
+    scenario = Scenario("sendgrid", accounts=[Account("apikey", "k")])
+    scenario.limits = {"max_message_bytes": 100_000}
+    async with Simulator("sendgrid", scenario=scenario) as sim:
+        wire = await Wire.open(sim.port)
+        await wire.reply()
+        await wire.ask("EHLO client.test")
+        await wire.ask("AUTH PLAIN " + b64("\0apikey\0k"))
+        await wire.ask("MAIL FROM:<a@example.com>")
+        await wire.ask("RCPT TO:<b@example.org>")
+        assert (await wire.ask("DATA")).startswith("354")
+        line = b"B" * 998 + b"\r\n"
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for _ in range(80):
+                wire.writer.write(line * 64)  # 5 MiB in all
+                await wire.writer.drain()
+            assert (await wire.ask(".")).startswith("552 ")
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert grown < 1_000_000, f"server held {grown} bytes of a refused message"
+        assert (await wire.ask("MAIL FROM:<a@example.com>")).startswith("250")
+        await wire.close()
