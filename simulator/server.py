@@ -67,6 +67,7 @@ class Simulator:
             self.state.add(account)
         self.ledger = Ledger(limits, self.clock)
         self.faults = Faults(scenario.faults if scenario else FaultConfig(), seed, self.clock)
+        self.state.greylisting = self.faults.config.greylist  # greylisting_off can stop it
         self.mailbox = Mailbox(maildir)
         self.events = EventBus()
         self.ca_out = ca_out

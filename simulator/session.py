@@ -468,8 +468,7 @@ class ProviderSMTP(SMTP):
             await self.reply("too_many_recipients", recipient=recipient)
             return
         state = self.services.state
-        enabled = state.greylisting or self.services.faults.config.greylist
-        if self.services.faults.greylisted(sender, recipient, enabled=enabled):
+        if self.services.faults.greylisted(sender, recipient, enabled=state.greylisting):
             self.services.emit("refused", self.name, f"greylisted {sender} -> {recipient}")
             await self.reply("greylisted", recipient=recipient)
             return
