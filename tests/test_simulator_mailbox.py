@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from smtp_wire import Wire
 
+from simulator.behaviour import header_senders
 from simulator.clock import VirtualClock
 from simulator.events import Event
+from simulator.mailbox import header
 from simulator.scenario import Scenario
 from simulator.server import Simulator
 from simulator.state import Account
@@ -171,3 +173,27 @@ async def test_bdat_is_unknown_where_chunking_is_not_offered() -> None:
         await wire.ask("EHLO client.test")
         assert (await wire.ask("BDAT 0 LAST")).startswith("500")
         await wire.close()
+
+
+def test_header_reads_folded_and_lf_only_headers() -> None:
+    raw = (
+        b'Subject: a\r\nFrom: "Doe, Jane"\r\n <jane@example.com>\r\nX: y\r\n'
+        b"\r\nFrom: body@x.org\r\n"
+    )
+    assert header(raw, "from") == '"Doe, Jane" <jane@example.com>'
+    assert header(b"from: a@b.c\nSubject: s\n\nbody", "From") == "a@b.c"
+    assert header(b"Subject: s\r\n\r\nFrom: not-a-header@x.org\r\n", "From") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "addresses"),
+    [
+        ("alice@contoso.com", ["alice@contoso.com"]),
+        ("Alice <alice@contoso.com>", ["alice@contoso.com"]),
+        ('"Doe, Jane" <jane@example.com>', ["jane@example.com"]),
+        ("a@x.org, b@y.org", ["a@x.org", "b@y.org"]),
+        ("", []),
+    ],
+)
+def test_from_header_addresses(value: str, addresses: list[str]) -> None:
+    assert header_senders(value) == addresses
