@@ -194,3 +194,15 @@ def test_ten_thousand_entries_stay_cheap() -> None:
         clock.advance(seconds=2)
     # The window is the last 86,400 s up to now, 2 s after the last message: 43,199 steps.
     assert book.usage(ALICE).messages_last_day == 43_199
+
+
+def test_unlimited_windows_stay_small_however_fast_mail_comes() -> None:
+    book, clock = ledger(messages_per_minute=30, rate_mode="delay")
+    for _ in range(20_000):
+        book.admit(ALICE, 2)
+        clock.advance(seconds=0.01)
+    usage = book.usage(ALICE)
+    assert usage.messages_last_day == 20_000 and usage.recipients_last_day == 40_000
+    user = book._user(ALICE)
+    assert len(user.day.entries) <= 1001 and len(user.second.entries) <= 1001
+    assert len(user.minute.entries) == usage.messages_last_minute > 5000  # one entry a message
