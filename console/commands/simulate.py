@@ -41,8 +41,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="PROVIDER",
         help="a provider id, e.g. office365 (optional with --scenario)",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=2525, help="STARTTLS/plain port (0: any)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=2525,
+        help="port for plain and STARTTLS (default %(default)s; 0: any free port)",
+    )
     parser.add_argument(
         "--tls-port", type=int, metavar="N", help="also listen with implicit TLS on port N"
     )
