@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 import sys
@@ -152,8 +153,9 @@ async def serve(simulator: Simulator, *, json_log: bool = False, out: TextIO | N
     out = out or sys.stdout
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    with contextlib.suppress(NotImplementedError):  # no loop signal handlers on Windows
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
     try:
         await simulator.start()
     except OSError as error:
@@ -173,8 +175,9 @@ async def serve(simulator: Simulator, *, json_log: bool = False, out: TextIO | N
         await stop.wait()
     finally:
         await simulator.stop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+        with contextlib.suppress(NotImplementedError):
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
     accepted = len(simulator.mailbox.messages)
     if json_log:
         _write(out, json.dumps({"kind": "stopped", "accepted": accepted}))
