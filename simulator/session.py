@@ -469,7 +469,8 @@ class ProviderSMTP(SMTP):
             return
         state = self.services.state
         if self.services.faults.greylisted(sender, recipient, enabled=state.greylisting):
-            self.services.emit("refused", self.name, f"greylisted {sender} -> {recipient}")
+            pair = wire.printable(f"{sender} -> {recipient}")
+            self.services.emit("refused", self.name, f"greylisted {pair}")
             await self.reply("greylisted", recipient=recipient)
             return
         count = len(self.transaction.recipients) + 1
@@ -580,7 +581,8 @@ class ProviderSMTP(SMTP):
             self.services.emit("refused", self.name, f"local error: {error.strerror}")
             await self.reply("local_error")
             return
-        summary = f"{queue_id} from {stored.envelope_from} to {', '.join(stored.recipients)}"
+        envelope = f"from {stored.envelope_from} to {', '.join(stored.recipients)}"
+        summary = f"{queue_id} {wire.printable(envelope)}"
         if admission.delayed:
             delay = admission.deliver_at - stored.accepted_virtual
             self.services.emit("delayed", self.name, f"{summary}; delivery in {delay:.0f}s")

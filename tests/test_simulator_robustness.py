@@ -244,3 +244,19 @@ async def test_oversized_message_is_read_to_the_end_holding_nothing() -> None:
         assert grown < 1_000_000, f"server held {grown} bytes of a refused message"
         assert (await wire.ask("MAIL FROM:<a@example.com>")).startswith("250")
         await wire.close()
+
+
+async def test_undecodable_addresses_reach_the_log_as_text(sim: Simulator) -> None:
+    texts: list[str] = []
+    sim.subscribe(lambda e: texts.append(e.text))
+    wire = await Wire.open(sim.port)
+    await wire.ready(sim.port, sim.client_ssl_context())
+    await wire.login(ALICE, "pw")
+    await wire.ask(f"MAIL FROM:<{ALICE}>")
+    assert (await wire.ask(b"RCPT TO:<b\xffob@example.org>")).startswith("250")
+    await wire.ask("DATA")
+    assert (await wire.ask(MESSAGE + ".")).startswith("250 ")
+    await wire.close()
+    for text in texts:
+        text.encode("utf-8")  # no lone surrogates: every log line can be printed
+    assert any("b?ob@example.org" in text for text in texts)
