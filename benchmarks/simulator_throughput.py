@@ -1,6 +1,6 @@
 """Messages per second through the simulator against a bare aiosmtpd sink, same client.
 
-    uv run python benchmarks/simulator_throughput.py [--messages 3000] [--rounds 4]
+    uv run python benchmarks/simulator_throughput.py [--messages 3000] [--rounds 5]
         [--clients 1 50]
 
 Each server runs alone in a child process; the client (aiosmtplib, one connection per
@@ -187,7 +187,7 @@ def compare(messages: int, clients: int, rounds: int) -> tuple[Result, Result]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=3000, help="per round")
-    parser.add_argument("--rounds", type=int, default=4, help="the best round counts")
+    parser.add_argument("--rounds", type=int, default=5, help="the best round counts")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 50])
     args = parser.parse_args()
     ok = True
