@@ -231,5 +231,9 @@ def _log(event: Event, json_log: bool, out: TextIO) -> None:
 
 
 def _write(out: TextIO, line: str) -> None:
-    out.write(line + "\n")
+    try:
+        out.write(line + "\n")
+    except UnicodeEncodeError:  # a terminal that cannot show every character
+        encoding = out.encoding or "ascii"
+        out.write(line.encode(encoding, "backslashreplace").decode(encoding) + "\n")
     out.flush()
