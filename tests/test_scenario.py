@@ -229,3 +229,14 @@ async def test_play_runs_on_a_fast_clock() -> None:
     sim = Recorder(clock)
     await asyncio.wait_for(play([TimedEvent(3600, "throttle", "a@b.c")], sim), 2)
     assert sim.applied[0][0] >= 3600
+
+
+def test_the_documented_example_loads(tmp_path: Path) -> None:
+    import textwrap
+
+    import simulator.scenario
+
+    doc = simulator.scenario.__doc__ or ""
+    example = textwrap.dedent(doc.split("::\n", 1)[1].split("Errors name")[0])
+    scenario = load_scenario(write(tmp_path, example))
+    assert scenario.faults.injections and scenario.events[0].at == 600
