@@ -1,10 +1,12 @@
 """Scenario files: parsing, errors that name path:line: field, lessons, and timed playback."""
 
 import asyncio
+import textwrap
 from pathlib import Path
 
 import pytest
 
+import simulator.scenario as scenario_module
 from simulator.clock import VirtualClock
 from simulator.profile import load
 from simulator.scenario import (
@@ -232,11 +234,7 @@ async def test_play_runs_on_a_fast_clock() -> None:
 
 
 def test_the_documented_example_loads(tmp_path: Path) -> None:
-    import textwrap
-
-    import simulator.scenario
-
-    doc = simulator.scenario.__doc__ or ""
+    doc = scenario_module.__doc__ or ""
     example = textwrap.dedent(doc.split("::\n", 1)[1].split("Errors name")[0])
     scenario = load_scenario(write(tmp_path, example))
     assert scenario.faults.injections and scenario.events[0].at == 600
