@@ -245,7 +245,8 @@ class ProviderSMTP(SMTP):
             await self.reply("unknown_command", command=verb[:32])
             return
         self._reset_timeout()
-        if await self._fault(verb):
+        # A BDAT chunk must be read before any answer: its faults come at the last chunk.
+        if verb != "BDAT" and await self._fault(verb):
             return
         await handler(arg)
 
@@ -287,8 +288,8 @@ class ProviderSMTP(SMTP):
                 raise Disconnect("fault")
         else:
             await self.reply(injected)
-        if command in ("MAIL", "RCPT", "DATA", "DOT"):
-            self.transaction = Transaction() if command != "RCPT" else self.transaction
+        if command in ("MAIL", "DATA", "DOT"):  # a refused RCPT leaves the envelope as it was
+            self.transaction = Transaction()
         return True
 
     def _close(self) -> None:
