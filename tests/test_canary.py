@@ -18,7 +18,7 @@ import pytest
 from console import secrets, store
 from console.channel import draft
 from console.cli import main
-from console.commands.channels import _problems
+from console.commands.channels import channel_problems
 from simulator.profile import load
 from tests.conftest import MemoryKeyring
 
@@ -115,6 +115,6 @@ def test_the_canary_never_leaks(
 def test_a_pasted_secret_is_flagged_but_never_shown(channels_dir: Path) -> None:
     plant(channels_dir)
     leaky = store.read(channels_dir / "leaky.toml")
-    problems = _problems(leaky, load("office365"))
+    problems = channel_problems(leaky, load("office365"))
     assert [p.field for p in problems] == ["auth.secret"]
     assert CANARY not in str(problems)

@@ -195,7 +195,7 @@ def run_show(args: argparse.Namespace) -> int:
         return _fail(str(error))
     channel = file.channel
     profile = _profile(channel.provider)
-    problems = _problems(file, profile)
+    problems = channel_problems(file, profile)
     if args.json:
         data: dict[str, Any] = {
             "path": str(file.path),
@@ -231,7 +231,7 @@ def run_validate(args: argparse.Namespace) -> int:
     """Report every problem at once: exit 0 clean, 1 problems, 2 unreadable."""
     try:
         file = _open(args)
-        problems = _problems(file, _profile(file.channel.provider))
+        problems = channel_problems(file, _profile(file.channel.provider))
     except (store.ChannelFileError, ProfileError) as error:
         return _fail(str(error))
     if args.json:
@@ -287,7 +287,8 @@ def _read_secret_input(name: str) -> str | None:
     return first or None
 
 
-def _problems(file: store.ChannelFile, profile: Profile | None) -> list[Problem]:
+def channel_problems(file: store.ChannelFile, profile: Profile | None) -> list[Problem]:
+    """Every problem in a channel file; an unknown provider (profile None) is one."""
     if profile is not None:
         return file.problems(profile)
     known = sorted(p.stem for p in profiles_dir().glob("*.toml") if p.stem != "defaults")
