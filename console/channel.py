@@ -193,10 +193,17 @@ def _security_for(port: int) -> Security:
     return "tls" if port in IMPLICIT_TLS_PORTS else "starttls"
 
 
+_PREFERRED_METHODS: tuple[tuple[str, AuthMethod], ...] = (
+    ("LOGIN", "login"),
+    ("PLAIN", "plain"),
+    ("XOAUTH2", "xoauth2"),
+)
+
+
 def _preferred_method(profile: Profile) -> AuthMethod:
-    for mechanism, method in (("LOGIN", "login"), ("PLAIN", "plain"), ("XOAUTH2", "xoauth2")):
+    for mechanism, method in _PREFERRED_METHODS:
         if mechanism in profile.mechanisms:
-            return method  # type: ignore[return-value]
+            return method
     return "none"
 
 
