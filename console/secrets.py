@@ -111,6 +111,20 @@ def read_secret(channel: Channel, ask: Callable[[str], str] | None = None) -> st
 
 def store_secret(channel: Channel, value: str) -> None:
     """Put the secret in the system keyring; only for channels whose source is the keyring."""
+    ensure_keyring_source(channel)
+    if not value:
+        raise SecretError("The secret is empty; nothing was stored.")
+    if not keyring_available():
+        raise NoKeyringError("The secret was not stored.")
+    service, user = keyring_entry(channel)
+    try:
+        keyring.set_password(service, user, value)
+    except KeyringError as error:
+        raise _keyring_failure(error, "stored") from None
+
+
+def ensure_keyring_source(channel: Channel) -> None:
+    """SecretError explaining what to do when the channel's secret does not live in the keyring."""
     source = channel.auth.secret
     kind, _, rest = source.partition(":")
     if kind == "env":
@@ -127,15 +141,6 @@ def store_secret(channel: Channel, value: str) -> None:
         raise SecretError("This channel asks for its secret each time; nothing to store.")
     if source != "keyring":
         raise SecretError(f"auth.secret {secret_source_problem(source)}")
-    if not value:
-        raise SecretError("The secret is empty; nothing was stored.")
-    if not keyring_available():
-        raise NoKeyringError("The secret was not stored.")
-    service, user = keyring_entry(channel)
-    try:
-        keyring.set_password(service, user, value)
-    except KeyringError as error:
-        raise _keyring_failure(error, "stored") from None
 
 
 def delete_secret(channel: Channel) -> bool:
