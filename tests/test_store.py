@@ -306,3 +306,17 @@ def test_unknown_choices_are_problems_at_their_line(channels_dir: Path) -> None:
         ("auth.method", 16),
     ]
     assert "must be one of starttls, tls, none" in problems[1].reason
+
+
+def test_tests_never_touch_the_real_config(tmp_path: Path) -> None:
+    import platformdirs
+
+    from console import paths
+
+    for folder in (
+        paths.config_dir(),
+        paths.channels_dir(),
+        platformdirs.user_config_path("smtp-console"),
+        platformdirs.user_data_path("smtp-console"),
+    ):
+        assert folder.is_relative_to(tmp_path), folder
