@@ -7,11 +7,12 @@ import stat
 from dataclasses import replace
 from pathlib import Path
 
+import platformdirs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console import store
+from console import paths, store
 from console.channel import Channel, SenderSettings, draft
 from simulator.profile import load
 
@@ -309,10 +310,6 @@ def test_unknown_choices_are_problems_at_their_line(channels_dir: Path) -> None:
 
 
 def test_tests_never_touch_the_real_config(tmp_path: Path) -> None:
-    import platformdirs
-
-    from console import paths
-
     for folder in (
         paths.config_dir(),
         paths.channels_dir(),
