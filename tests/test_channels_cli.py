@@ -212,6 +212,7 @@ def test_secret_without_a_keyring_explains_the_alternatives(
     code, out, err = run(capsys, "channels", "secret", "alice", stdin="s3cret-value\n")
     assert code == 2
     assert "No usable system keyring" in err and "env:NAME" in err and "prompt" in err
+    assert f"The channel file to edit: {channels_dir / 'alice.toml'}" in err
     assert "s3cret-value" not in out + err
 
 

@@ -259,6 +259,8 @@ def run_secret(args: argparse.Namespace) -> int:
         secrets.ensure_keyring_source(channel)
         if not secrets.keyring_available():
             raise secrets.NoKeyringError("Nothing was stored.")
+    except secrets.NoKeyringError as error:
+        return _fail(f"{error}\nThe channel file to edit: {file.path}")
     except secrets.SecretError as error:
         return _fail(str(error))
     value = _read_secret_input(channel.name)
