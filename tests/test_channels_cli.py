@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from console import store
 from console.cli import main
+from simulator.profile import load, profiles_dir
 from tests.conftest import MemoryKeyring
 
 
@@ -273,3 +276,19 @@ def test_secret_on_a_terminal_asks_twice_without_echo(
     assert main(["channels", "secret", "alice"]) == 2
     assert "The two entries differ." in capsys.readouterr().err
     assert list(memory_keyring.passwords.values()) == ["typed-secret"]
+
+
+def test_a_malformed_profile_is_exit_2_naming_it(
+    capsys: pytest.CaptureFixture[str], channels_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new_alice(capsys)
+    profiles = channels_dir.parent / "profiles"
+    shutil.copytree(profiles_dir(), profiles)
+    office365 = profiles / "office365.toml"
+    office365.write_text(office365.read_text().replace("port = 587", 'port = "587"'))
+    monkeypatch.setattr("console.commands.channels.load", partial(load, directory=profiles))
+    for action in ("show", "validate"):
+        code, out, err = run(capsys, "channels", action, "alice")
+        assert code == 2
+        assert err.startswith(f"{office365}:") and "port" in err
+        assert "Traceback" not in err

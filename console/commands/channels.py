@@ -191,10 +191,10 @@ def run_show(args: argparse.Namespace) -> int:
     """Show one channel: its settings, where its secret lives, and whether it validates."""
     try:
         file = _open(args)
-    except store.ChannelFileError as error:
+        profile = _profile(file.channel.provider)
+    except (store.ChannelFileError, ProfileError) as error:
         return _fail(str(error))
     channel = file.channel
-    profile = _profile(channel.provider)
     problems = channel_problems(file, profile)
     if args.json:
         data: dict[str, Any] = {
