@@ -317,3 +317,25 @@ def test_tests_never_touch_the_real_config(tmp_path: Path) -> None:
         platformdirs.user_data_path("smtp-console"),
     ):
         assert folder.is_relative_to(tmp_path), folder
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cuts=st.lists(st.integers(0, len(HAND_WRITTEN)), min_size=1, max_size=4),
+    junk=st.text(alphabet='"[]=.#\n 0123abc\\{}', max_size=4),
+)
+def test_any_damaged_file_gives_a_clear_error_or_a_channel(
+    channels_dir: Path, cuts: list[int], junk: str
+) -> None:
+    text = HAND_WRITTEN
+    for cut in cuts:
+        text = text[:cut] + junk + text[cut + 1 :]
+    path = write(channels_dir, text, "damaged.toml")
+    try:
+        file = store.read(path)
+    except store.ChannelFileError as error:
+        assert str(error).startswith(str(path))
+    else:
+        file.problems(OFFICE365)
+        store.render(file.channel, file.document)
+    assert path.read_text() == text
