@@ -15,6 +15,7 @@ from simulator.state import Account
 # A stand-in secret for rehearsals: the simulated account is made with it, so
 # the real secret is never needed to rehearse.
 REHEARSAL_SECRET = "rehearsal-secret"
+PER_USER = {"rotate_password", "revoke_app_password", "revoke_token", "throttle", "use_up_quota"}
 
 
 @dataclass(frozen=True)
@@ -23,19 +24,27 @@ class Toggle:
 
     id: str
     label: str
-    on: str | None
-    off: str | None
+    on: tuple[str, ...]
+    off: tuple[str, ...]
 
 
 TOGGLES: tuple[Toggle, ...] = (
-    Toggle("wrong-password", "Wrong password", None, None),
-    Toggle("password-rotated", "Password rotated", "rotate_password", None),
-    Toggle("smtp-auth-disabled", "SMTP AUTH disabled", "disable_smtp_auth", "enable_smtp_auth"),
-    Toggle("throttle", "Throttle now", "throttle", "reset_limits"),
-    Toggle("quota", "Quota used up", "use_up_quota", "reset_limits"),
-    Toggle("greylisting", "Greylisting", "greylisting_on", "greylisting_off"),
-    Toggle("tls-missing", "TLS missing", "starttls_off", "starttls_on"),
-    Toggle("send-as-denied", "Send-as denied", "deny_send_as", "allow_send_as"),
+    Toggle("wrong-password", "Wrong password", (), ()),
+    # A password change also revokes app passwords and (public-client) OAuth tokens.
+    Toggle(
+        "password-rotated",
+        "Password rotated",
+        ("rotate_password", "revoke_app_password", "revoke_token"),
+        (),
+    ),
+    Toggle(
+        "smtp-auth-disabled", "SMTP AUTH disabled", ("disable_smtp_auth",), ("enable_smtp_auth",)
+    ),
+    Toggle("throttle", "Throttle now", ("throttle",), ("reset_limits",)),
+    Toggle("quota", "Quota used up", ("use_up_quota",), ("reset_limits",)),
+    Toggle("greylisting", "Greylisting", ("greylisting_on",), ("greylisting_off",)),
+    Toggle("tls-missing", "TLS missing", ("starttls_off",), ("starttls_on",)),
+    Toggle("send-as-denied", "Send-as denied", ("deny_send_as",), ("allow_send_as",)),
 )
 
 
@@ -105,17 +114,16 @@ class Rehearsal:
             account.verified_domains.append(domain)
         if "password-rotated" not in self.active:
             account.password = secret
-            account.app_password = secret
             account.tokens = [secret]
 
     def toggle(self, toggle_id: str, on: bool, user: str | None) -> str:
         """Switch a trainer behaviour; return what now happens, for a notification."""
         toggle = next(t for t in TOGGLES if t.id == toggle_id)
         (self.active.add if on else self.active.discard)(toggle_id)
-        action = toggle.on if on else toggle.off
-        if self.simulator is not None and action is not None:
-            wants_user = action in ("rotate_password", "throttle", "use_up_quota")
-            self.simulator.control(action, user if wants_user else None)
+        for action in (toggle.on if on else toggle.off) if self.simulator else ():
+            assert self.simulator is not None
+            per_user = action in PER_USER
+            self.simulator.control(action, user if per_user else None)
             if action == "reset_limits":
                 self._reapply_limits(user)
         state = "on" if on else "off"

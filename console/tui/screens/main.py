@@ -213,6 +213,7 @@ class MainScreen(Screen[None]):
 
     def action_save(self) -> None:
         """Save the channel file (and the typed secret, to its source)."""
+        self.channel = self.query_one(ChannelForm).read()[0]
         if self.channel is None:
             self.notify("Fix the fields marked in red first.", severity="error")
             return

@@ -36,6 +36,7 @@ class SecretSourceDialog(ModalScreen[str | None]):
     SecretSourceDialog Button { margin-top: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="secret-source.cancel")]
+    AUTO_FOCUS = "#secret-kind"
 
     def __init__(self, reason: str = "") -> None:
         super().__init__()
@@ -50,9 +51,6 @@ class SecretSourceDialog(ModalScreen[str | None]):
                 yield RadioButton("Ask each time", id="kind-prompt")
             yield Input("SMTP_PASSWORD", placeholder="variable name", id="secret-detail")
             yield Button("Use this (enter)", id="secret-use", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one(RadioSet).focus()
 
     def _kind(self) -> str:
         pressed = self.query_one(RadioSet).pressed_button

@@ -12,6 +12,7 @@ class TomlPreview(VerticalScroll):
     """A read-only view of the channel file that ctrl+s would write."""
 
     can_focus = True
+    text = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="toml-text")
@@ -21,6 +22,6 @@ class TomlPreview(VerticalScroll):
 
     def show(self, text: str, path: str = "") -> None:
         """Show the file's text, and where it will be saved."""
-        self.border_subtitle = path
+        self.text, self.border_subtitle = text, path
         syntax = Syntax(text, "toml", theme="ansi_dark", word_wrap=True, background_color="default")
         self.query_one("#toml-text", Static).update(syntax)

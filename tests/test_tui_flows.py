@@ -1,0 +1,222 @@
+"""The console's real flows, driven by key presses against the embedded simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import keyring
+from textual.pilot import Pilot
+from textual.widgets import Input, RadioSet, RichLog
+
+from console.tui.app import ConsoleApp
+from console.tui.screens.main import MainScreen
+from console.tui.screens.secret_source import SecretSourceDialog
+from console.tui.widgets.diagnosis_card import DiagnosisCard
+from console.tui.widgets.stage_lights import StageLights
+from console.tui.widgets.toml_preview import TomlPreview
+
+ALICE = "alice@contoso.com"
+PASSWORD = "Canary-Pa55word-7f3e"
+
+
+def main_screen(app: ConsoleApp) -> MainScreen:
+    screen = app.screen
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+async def type_into(pilot: Pilot[int], widget_id: str, text: str) -> None:
+    """Clear a field and type into it, as a user would."""
+    field = main_screen(pilot.app).query_one(f"#{widget_id}", Input)  # type: ignore[arg-type]
+    field.focus()
+    await pilot.press("ctrl+a", "ctrl+k", *text)
+    await pilot.pause()
+
+
+async def office365_personal_channel(pilot: Pilot[int]) -> MainScreen:
+    """Walk the guide to the Office 365 personal recommendation and start its channel."""
+    for answer in ("1", "1", "1", "1", "1"):  # Office 365, own mailbox, no bulk, no MFA, no OAuth
+        await pilot.press(answer)
+    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    assert screen.query_one("#guide").walk.current.id == "office365-personal"
+    await pilot.press("c")
+    await pilot.pause()
+    return screen
+
+
+async def settle(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
+    """Let queued messages run until the condition holds (a dialog pushed from a worker)."""
+    for _ in range(200):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError("the console never reached the expected state")
+
+
+def problems_shown(screen: MainScreen) -> dict[str, str]:
+    return {str(line.id): str(line.render()) for line in screen.query(".problem.-shown")}
+
+
+async def test_guide_to_saved_office365_channel(channels_dir: Path, memory_keyring: object) -> None:
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await office365_personal_channel(pilot)
+        assert screen.query_one("#tabs").active == "tab-channel"
+        assert screen.query_one("#auth-method").value == "login"
+        assert screen.query_one("#server-host", Input).value == "smtp.office365.com"
+        assert "problem-auth-username" in problems_shown(screen)
+
+        await type_into(pilot, "auth-username", ALICE)
+        await type_into(pilot, "sender-from", "team@contoso.com")
+        shown = problems_shown(screen)
+        assert "Send As" in shown["problem-sender-from"]
+        await type_into(pilot, "sender-from", ALICE)
+        await type_into(pilot, "server-port", "465")
+        assert "problem-server-port" in problems_shown(screen) or "problem-server-security" in (
+            problems_shown(screen)
+        )
+        await type_into(pilot, "server-port", "587")
+        assert problems_shown(screen) == {}
+        assert screen.problem_count == 0
+
+        await type_into(pilot, "auth-password", PASSWORD)
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+        saved = channels_dir / "office365-personal.toml"
+        text = saved.read_text()
+        assert f'username = "{ALICE}"' in text and "port = 587" in text
+        assert PASSWORD not in text
+        assert keyring.get_password("smtp-console:smtp.office365.com", ALICE) == PASSWORD
+        assert screen.query_one("#auth-password", Input).value == ""
+
+
+async def test_check_passes_then_fails_at_auth_after_password_rotation() -> None:
+    app = ConsoleApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await office365_personal_channel(pilot)
+        await type_into(pilot, "auth-username", ALICE)
+        await type_into(pilot, "sender-from", ALICE)
+
+        await pilot.press("ctrl+t")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        lights = screen.query_one(StageLights)
+        assert lights.states["auth"] == "ok" and lights.states["rcpt"] == "ok"
+        assert "failed" not in lights.states.values()
+        assert not screen.query_one(DiagnosisCard).display
+
+        toggles = screen.query_one("#trainer-toggles")
+        toggles.focus()
+        await pilot.press("down", "space")  # the second toggle: password rotated
+        await pilot.pause()
+        assert "password-rotated" in screen.rehearsal.active
+
+        await pilot.press("ctrl+t")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lights.states["auth"] == "failed"
+        assert lights.states["mail"] == "skipped"
+        transcript = "\n".join(line.text for line in screen.query_one("#transcript", RichLog).lines)
+        assert "535 5.7.3 Authentication unsuccessful" in transcript
+        card = screen.query_one(DiagnosisCard)
+        assert card.display
+        assert screen.diagnosis is not None
+        assert screen.diagnosis.provider == "office365" and screen.diagnosis.stage == "auth"
+        assert "password" in str(card.render()).lower()
+
+        await pilot.press("g")
+        await pilot.pause()
+        answer = str(screen.query_one("#faq-answer").render())
+        assert screen.diagnosis.guide in screen.faq.ids()
+        assert screen.faq.get(screen.diagnosis.guide).question in answer
+
+
+async def test_no_keyring_offers_the_alternatives(channels_dir: Path) -> None:
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await office365_personal_channel(pilot)
+        await type_into(pilot, "auth-username", ALICE)
+        await type_into(pilot, "sender-from", ALICE)
+        await type_into(pilot, "auth-password", PASSWORD)
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: isinstance(app.screen, SecretSourceDialog))
+        await pilot.pause()
+        assert isinstance(app.focused, RadioSet)
+        await pilot.press("tab")  # keep the first choice, an environment variable
+        assert isinstance(app.focused, Input) and app.focused.value == "SMTP_PASSWORD"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen
+        text = (channels_dir / "office365-personal.toml").read_text()
+        assert 'secret = "env:SMTP_PASSWORD"' in text
+        assert PASSWORD not in text
+
+
+async def test_a_change_on_disk_is_not_overwritten(channels_dir: Path) -> None:
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await office365_personal_channel(pilot)
+        await type_into(pilot, "auth-username", ALICE)
+        await type_into(pilot, "sender-from", ALICE)
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        saved = channels_dir / "office365-personal.toml"
+        elsewhere = saved.read_text() + "# edited in another window\n"
+        saved.write_text(elsewhere)
+
+        await type_into(pilot, "sender-display-name", "Alice")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert saved.read_text() == elsewhere
+        messages = [str(n.message) for n in app._notifications]
+        assert any("changed" in message for message in messages)
+
+
+async def test_open_a_saved_channel(channels_dir: Path) -> None:
+    (channels_dir / "desk.toml").write_text(
+        '# the front desk\nname = "desk"\nprovider = "office365"\nscope = "personal"\n'
+        '[server]\nhost = "smtp.office365.com"\nport = 587\nsecurity = "starttls"\n'
+        f'[auth]\nmethod = "login"\nusername = "{ALICE}"\nsecret = "keyring"\n'
+        f'[sender]\nfrom = "{ALICE}"\n'
+    )
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.query_one("#channel-name", Input).value == "desk"
+        assert screen.path == channels_dir / "desk.toml"
+        assert "# the front desk" in screen.query_one(TomlPreview).text
+
+
+async def test_live_test_asks_first_and_does_nothing_on_no() -> None:
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "Confirm"
+        await pilot.press("n")
+        await app.workers.wait_for_complete()
+        assert app.screen is screen
+        assert screen.query_one("#transcript", RichLog).lines == []
+
+
+async def test_help_and_command_palette() -> None:
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for title in ("Save channel", "Test against the simulator", "Burst", "Live test"):
+            assert title in titles
