@@ -7,12 +7,14 @@ from pathlib import Path
 
 import keyring
 from textual.pilot import Pilot
-from textual.widgets import Input, RadioSet, RichLog
+from textual.widgets import DataTable, Input, ProgressBar, RadioSet, RichLog
 
 from console.tui.app import ConsoleApp
 from console.tui.screens.main import MainScreen
+from console.tui.screens.message_viewer import MessageViewer
 from console.tui.screens.secret_source import SecretSourceDialog
 from console.tui.widgets.diagnosis_card import DiagnosisCard
+from console.tui.widgets.minute_chart import MinuteChart, MinuteCounts
 from console.tui.widgets.stage_lights import StageLights
 from console.tui.widgets.toml_preview import TomlPreview
 
@@ -220,3 +222,37 @@ async def test_help_and_command_palette() -> None:
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for title in ("Save channel", "Test against the simulator", "Burst", "Live test"):
             assert title in titles
+
+
+async def test_burst_of_40_at_the_office365_limit() -> None:
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await office365_personal_channel(pilot)
+        await type_into(pilot, "auth-username", ALICE)
+        await type_into(pilot, "sender-from", ALICE)
+        await pilot.press("ctrl+b")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        summary = str(screen.query_one("#burst-summary").render())
+        assert "30 on time" in summary and "10 delayed" in summary
+        chart = screen.query_one(MinuteChart)
+        assert chart.minutes == [MinuteCounts("min 0", 30, 10, 0)]
+        progress = screen.query_one(ProgressBar)
+        assert progress.progress == progress.total == 40
+
+        await pilot.press("f9")
+        table = screen.query_one("#captured", DataTable)
+        assert table.row_count == 40
+        marks = [table.get_row_at(row)[-1] for row in range(table.row_count)]
+        assert marks.count("delayed") == 10
+        table.focus()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        viewer = app.screen
+        assert isinstance(viewer, MessageViewer)
+        assert screen.rehearsal.simulator is not None
+        assert viewer.message is screen.rehearsal.simulator.mailbox.messages[1]
+        headers = str(viewer.query_one("#message-headers").render())
+        assert ALICE in headers and "Subject" in headers
+        await pilot.press("escape")
+        assert app.screen is screen

@@ -15,14 +15,13 @@ from textual.widgets import (
     DataTable,
     Footer,
     Input,
-    ProgressBar,
     RichLog,
-    Static,
     TabbedContent,
     TabPane,
 )
 
 from console import secrets, store
+from console.burst import run_burst
 from console.channel import Channel, draft, validate
 from console.check import Target, plan, run_check
 from console.diagnosis import Diagnosis
@@ -30,11 +29,11 @@ from console.guide import Faq, Guide
 from console.tui.checking import live_target, simulated_target
 from console.tui.messages import ChannelEdited, ShowFaq, StartChannel, TrainerToggled
 from console.tui.rehearsal import REHEARSAL_SECRET, Rehearsal
+from console.tui.widgets.burst_panel import BurstPanel
 from console.tui.widgets.channel_form import ChannelForm
 from console.tui.widgets.diagnosis_card import DiagnosisCard
 from console.tui.widgets.faq_panel import FaqPanel
 from console.tui.widgets.guide_panel import GuidePanel
-from console.tui.widgets.minute_chart import MinuteChart
 from console.tui.widgets.stage_lights import StageLights
 from console.tui.widgets.toml_preview import TomlPreview
 from console.tui.widgets.trainer_panel import TrainerPanel
@@ -91,18 +90,8 @@ class MainScreen(Screen[None]):
                         yield StageLights(id="stages")
                         yield RichLog(id="transcript", wrap=True, markup=False, max_lines=2000)
                         yield DiagnosisCard(id="diagnosis")
-                with TabPane("Burst", id="tab-burst"), Vertical(id="burst"):
-                    with Horizontal(id="burst-settings"):
-                        yield Static("Messages", classes="field-label")
-                        yield Input("40", id="burst-count", type="integer", compact=True)
-                        yield Static("per minute", classes="field-label")
-                        yield Input(
-                            "", id="burst-rate", type="integer", compact=True, placeholder="at once"
-                        )
-                        yield Button("Send (ctrl+b)", id="burst-start", compact=True)
-                    yield ProgressBar(id="burst-progress", show_eta=False)
-                    yield Static(id="burst-summary")
-                    yield MinuteChart(id="burst-chart")
+                with TabPane("Burst", id="tab-burst"):
+                    yield BurstPanel(id="burst")
                 with TabPane("Messages", id="tab-messages"):
                     yield DataTable(id="captured", cursor_type="row", zebra_stripes=True)
             yield FaqPanel(self.faq, id="faq")
@@ -112,7 +101,6 @@ class MainScreen(Screen[None]):
         table = self.query_one("#captured", DataTable)
         table.add_columns("#", "accepted", "from", "to", "subject", "")
         self.query_one("#diagnosis", DiagnosisCard).show(None)
-        self.query_one("#burst-chart", MinuteChart).show([])
         self.rehearsal.subscribe(self.on_simulator_event)
         if self.channel is not None:
             self.query_one(ChannelForm).fill(self.channel)
@@ -452,6 +440,56 @@ class MainScreen(Screen[None]):
             title = self._faq_title(self.diagnosis.guide) if self.diagnosis else ""
             card.show(self.diagnosis, title)
             self.notify(f"Failed at {failed.name}.", title="Check failed", severity="error")
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ burst
+
+    def action_burst(self) -> None:
+        """Send the burst set up in the Burst tab to the simulator."""
+        panel = self.query_one(BurstPanel)
+        self.action_show_tab("tab-burst")
+        settings = panel.settings()
+        if isinstance(settings, str):
+            self.notify(settings, severity="error")
+            return
+        if self.channel is None:
+            self.notify("Fix the fields marked in red first.", severity="error")
+            return
+        self.run_burst(self.channel, *settings)
+
+    @on(Button.Pressed, "#burst-start")
+    def burst_pressed(self) -> None:
+        self.action_burst()
+
+    @work(exclusive=True, group="check")
+    async def run_burst(self, channel: Channel, count: int, rate: float | None) -> None:
+        """Pace count test messages into the simulator on its virtual clock."""
+        panel = self.query_one(BurstPanel)
+        try:
+            simulator = await self.rehearsal.start(channel.provider)
+        except (OSError, ValueError, KeyError) as error:
+            self.notify(f"The simulator did not start: {error}", severity="error")
+            return
+        secret = self._rehearsal_secret()
+        self.rehearsal.prepare(channel, secret)
+        target = simulated_target(channel, simulator, self.rehearsal.secret_for(secret))
+        panel.started(count, rate)
+        clock, speed = simulator.clock, simulator.clock.speed
+        clock.speed = 0  # frozen: pacing jumps the virtual clock, so a long burst takes no time
+        try:
+            summary = await run_burst(
+                target,
+                count,
+                rate=rate,
+                clock=clock,
+                mailbox=simulator.mailbox,
+                on_progress=panel.progress,
+            )
+        finally:
+            clock.speed = speed
+        panel.show_summary(summary)
+        self.diagnosis = summary.diagnoses[0] if summary.diagnoses else None
+        self.refresh_captured()
         self.refresh_bindings()
 
     def _faq_title(self, entry_id: str) -> str:

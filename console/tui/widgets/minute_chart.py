@@ -26,8 +26,11 @@ class MinuteCounts:
 class MinuteChart(Static):
     """One bar per minute; green on time, yellow delayed, red refused."""
 
+    minutes: list[MinuteCounts] = []
+
     def show(self, minutes: Sequence[MinuteCounts], width: int = 40) -> None:
         """Draw the bars scaled to the busiest minute."""
+        self.minutes = list(minutes)
         if not minutes:
             self.update("[dim]No burst yet: press ctrl+b.[/dim]")
             return

@@ -1,0 +1,75 @@
+"""The Burst tab: how many and how fast, a progress bar, the outcome and a per-minute chart."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, ProgressBar, Static
+
+from console.burst import Summary
+from console.tui.widgets.minute_chart import MinuteChart, MinuteCounts
+
+
+class BurstPanel(Vertical):
+    """Settings for a burst and what came of the last one."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="burst-settings"):
+            yield Static("Messages", classes="field-label")
+            yield Input("40", id="burst-count", type="integer", compact=True)
+            yield Static("per minute", classes="field-label")
+            yield Input(id="burst-rate", type="integer", compact=True, placeholder="no pacing")
+            yield Button("Send (ctrl+b)", id="burst-start", compact=True)
+        yield ProgressBar(id="burst-progress", show_eta=False)
+        yield Static(id="burst-summary")
+        yield MinuteChart(id="burst-chart")
+
+    def on_mount(self) -> None:
+        self.query_one(MinuteChart).show([])
+
+    def settings(self) -> tuple[int, float | None] | str:
+        """The count and rate typed, or why they cannot be used."""
+        count_text = self.query_one("#burst-count", Input).value.strip()
+        rate_text = self.query_one("#burst-rate", Input).value.strip()
+        if not count_text.isdigit() or not 0 < int(count_text) <= 10_000:
+            return "Messages must be a whole number from 1 to 10,000."
+        if rate_text and (not rate_text.isdigit() or int(rate_text) == 0):
+            return "Per minute must be a whole number above 0, or empty for no pacing."
+        return int(count_text), float(rate_text) if rate_text else None
+
+    def started(self, count: int, rate: float | None) -> None:
+        """A burst begins."""
+        self.query_one(ProgressBar).update(total=count, progress=0)
+        pace = f"{rate:g} a minute" if rate else "as fast as the server takes them"
+        self.query_one("#burst-summary", Static).update(f"Sending {count} messages, {pace}...")
+
+    def progress(self, done: int, total: int) -> None:
+        """One more message dealt with."""
+        self.query_one(ProgressBar).update(total=total, progress=done)
+
+    def show_summary(self, summary: Summary) -> None:
+        """The counts, the first diagnosis and the chart."""
+        data = summary.to_dict()
+        lines = [
+            f"[b $success]{data['accepted']} on time[/]   [b $warning]{data['delayed']} delayed[/]"
+            f"   [b $error]{data['deferred']} deferred  {data['rejected']} rejected[/]"
+            + (f"   {data['failed']} failed" if data["failed"] else "")
+        ]
+        for diagnosis in summary.diagnoses[:2]:
+            lines.append(f"[b]{_escape(diagnosis.title)}[/b] {_escape(diagnosis.cause)}")
+        self.query_one("#burst-summary", Static).update("\n".join(lines))
+        self.query_one(MinuteChart).show(
+            [
+                MinuteCounts(
+                    f"min {row['minute']}",
+                    row["accepted"],
+                    row["delayed"],
+                    row["deferred"] + row["rejected"] + row["failed"],
+                )
+                for row in summary.timeline()
+            ]
+        )
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
