@@ -155,3 +155,16 @@ def test_bad_field_value_is_named_by_the_installed_program(tmp_path: Path) -> No
         f"smtp-console providers: {path}:{line}: limits.messages_per_second: "
         "must be an int, not '1'\n"
     )
+
+
+def test_a_reader_that_goes_away_early_gets_no_traceback() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-m", "console", "providers", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # like `| head` exiting before the list is printed
+    errors = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 1
+    assert errors == ""
