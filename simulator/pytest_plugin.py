@@ -11,7 +11,8 @@ The marker takes the same keywords as simulator.server.Simulator, plus `scenario
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,30 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(provider='office365', scenario=None, accounts=(), **options): "
         "start the smtp_simulator fixture with this provider, scenario and accounts",
     )
+
+
+FIXTURES = ("smtp_simulator", "smtp_simulator_factory")
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Module | pytest.Class, name: str, obj: object
+) -> Generator[None, Any, Any]:
+    """Mark async tests that use the simulator for pytest-asyncio, also in its strict mode."""
+    result: Any = yield
+    items = result if isinstance(result, list) else [result]
+    for item in items:
+        if _uses_simulator(item) and not item.get_closest_marker("asyncio"):
+            item.add_marker(pytest.mark.asyncio)
+    return result
+
+
+def _uses_simulator(item: object) -> bool:
+    if not HAS_PYTEST_ASYNCIO or not isinstance(item, pytest.Function):
+        return False
+    if not inspect.iscoroutinefunction(item.obj):
+        return False
+    return bool(item.get_closest_marker(MARKER) or set(FIXTURES) & set(item.fixturenames))
 
 
 def parse_accounts(accounts: Iterable[Account | str]) -> list[Account]:

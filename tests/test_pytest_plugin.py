@@ -102,6 +102,28 @@ async def test_listens(smtp_simulator):
     result.assert_outcomes(passed=1)
 
 
+# pytest-asyncio itself warns when a project leaves its loop scope unset.
+@pytest.mark.filterwarnings("ignore:The configuration option:DeprecationWarning")
+def test_a_project_without_any_configuration_needs_no_asyncio_mark(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_bare="""
+import pytest
+
+@pytest.mark.smtp_simulator("gmail")
+async def test_marked(smtp_simulator):
+    assert smtp_simulator.profile.id == "gmail"
+
+async def test_factory(smtp_simulator_factory):
+    sim = await smtp_simulator_factory(scenario="password-changed")
+    assert sim.profile.id == "office365"
+"""
+    )
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(passed=2)
+
+
 def test_accounts_from_strings_or_objects() -> None:
     bob = Account("bob@example.org", app_password="x")
     parsed = parse_accounts(["alice@contoso.com:pa:ss", bob])
