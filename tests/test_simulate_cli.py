@@ -15,6 +15,7 @@ import pytest
 from smtp_wire import b64
 
 from console.cli import main
+from simulator.scenario import lessons
 
 PASSWORD = "S3cret-pass!"
 
@@ -156,3 +157,11 @@ def test_unwritable_ca_out_names_the_option(
     assert main(["simulate", "office365", "--port", "0", "--ca-out", f"{blocker}/ca.pem"]) == 2
     err = capsys.readouterr().err
     assert f"--ca-out {blocker}" in err and "Traceback" not in err
+
+
+def test_list_lessons_names_each_with_its_title(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--list-lessons"]) == 0
+    out = capsys.readouterr().out
+    assert "password-changed" in out and "The password changed" in out
+    for name, title in lessons().items():
+        assert any(row.startswith(name) and row.endswith(title) for row in out.splitlines())

@@ -16,7 +16,13 @@ from console import exitcodes
 from simulator.clock import VirtualClock
 from simulator.events import Event
 from simulator.profile import ProfileError
-from simulator.scenario import Scenario, ScenarioError, load_scenario, resolve_scenario
+from simulator.scenario import (
+    Scenario,
+    ScenarioError,
+    lessons,
+    load_scenario,
+    resolve_scenario,
+)
 from simulator.server import Simulator, is_loopback
 from simulator.state import Account
 
@@ -74,11 +80,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--allow-remote", action="store_true", help="allow --host to be a non-loopback address"
     )
+    parser.add_argument(
+        "--list-lessons",
+        action="store_true",
+        help="list the ready lessons (use one with --scenario NAME) and exit",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Start the simulator and serve until Ctrl-C or SIGTERM."""
+    if args.list_lessons:
+        return list_lessons()
     try:
         simulator = build(args)
     except BadInput as error:
@@ -89,6 +102,16 @@ def run(args: argparse.Namespace) -> int:
     except BadInput as error:
         print(f"smtp-console simulate: {error}", file=sys.stderr)
         return exitcodes.BAD_INPUT
+
+
+def list_lessons() -> int:
+    """Print each ready lesson's name and title."""
+    found = lessons()
+    width = max(map(len, found), default=0)
+    for name, title in found.items():
+        _write(sys.stdout, f"{name:<{width}}  {title}".rstrip())
+    _write(sys.stdout, "\nRun one: smtp-console simulate --scenario NAME")
+    return exitcodes.OK
 
 
 def parse_account(text: str) -> Account:
