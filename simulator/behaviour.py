@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import getaddresses
@@ -15,6 +16,13 @@ from simulator.state import Account, State
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _SIMPLE_FROM = re.compile(r'^\s*(?:"[^"\\]*"\s*|[^"<>,@;:\\]*)<([^<>\s,"]+@[^<>\s,"]+)>\s*$')
 _BARE_FROM = re.compile(r"^\s*([^<>\s,\"]+@[^<>\s,\"]+)\s*$")
+
+_ID_ALPHABETS = {
+    "#": string.digits,
+    "~": string.ascii_lowercase,
+    "%": "0123456789ABCDEF",
+    "*": string.ascii_letters + string.digits,
+}
 
 # The dialogue stages a transaction refusal can wait for, in the order they come.
 TRANSACTION_STAGES = ("mail", "rcpt", "data", "dot")
@@ -106,6 +114,13 @@ class Behaviour:
     def session_rng(self, number: int) -> random.Random:
         """The random source for one session, the same for the same seed and session."""
         return random.Random(f"{self.seed}/{self.profile.id}/{number}")
+
+    def session_id(self, rng: random.Random) -> str:
+        """A session token in the shape the profile gives (e.g. Gmail's o13sm2119833lfg.90)."""
+        return "".join(
+            rng.choice(_ID_ALPHABETS[c]) if c in _ID_ALPHABETS else c
+            for c in self.profile.session_id
+        )
 
     # EHLO and TLS
 

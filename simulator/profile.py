@@ -21,6 +21,10 @@ MECHANISMS = ("LOGIN", "PLAIN", "XOAUTH2", "CRAM-MD5")
 SENDER_POLICIES = ("mailbox", "domain", "any")
 RATE_MODES = ("delay", "refuse")
 DEFAULTS_FILE = "defaults.toml"
+# A {id} shape: # a digit, ~ a lowercase letter, % an uppercase hex digit, * a letter or
+# digit; any other character stands for itself. The default is 16 hex digits.
+SESSION_ID_SYMBOLS = "#~%*"
+DEFAULT_SESSION_ID = "%" * 16
 
 
 class ProfileError(ValueError):
@@ -118,6 +122,7 @@ class Profile:
     path: Path = field(repr=False, compare=False)
     # Postmark: with an empty user name, the secret is sent as the user name too.
     secret_as_username: bool = False
+    session_id: str = DEFAULT_SESSION_ID  # the shape of the {id} token (SESSION_ID_SYMBOLS)
 
     @property
     def endpoint(self) -> Endpoint:
@@ -311,7 +316,17 @@ def load_profile(path: Path, defaults: Mapping[str, Reply] | None = None) -> Pro
         replies=_replies(r, defaults),
         path=path,
         secret_as_username=r.get("auth.secret_as_username", bool, False),
+        session_id=_session_id(r),
     )
+
+
+def _session_id(reader: _Reader) -> str:
+    shape: str = reader.get("session_id", str, DEFAULT_SESSION_ID)
+    if not any(symbol in shape for symbol in SESSION_ID_SYMBOLS):
+        raise reader.fail("session_id", f"needs at least one of {' '.join(SESSION_ID_SYMBOLS)}")
+    if not shape.isprintable() or " " in shape:
+        raise reader.fail("session_id", "must be printable, without spaces")
+    return shape
 
 
 def profiles_dir() -> Path:

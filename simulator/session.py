@@ -128,7 +128,7 @@ class ProviderSMTP(SMTP):
         self.number = next(self.services.sessions)
         self.name = f"s{self.number}"
         self._ids = self.behaviour.session_rng(self.number)
-        self.session_id = f"{self._ids.getrandbits(64):016X}"
+        self.session_id = self.behaviour.session_id(self._ids)
         self.faults = self.services.faults.session(self.number)
         self.services.open_sessions.add(self)
         self.services.all_closed.clear()
@@ -171,9 +171,11 @@ class ProviderSMTP(SMTP):
         sender = self.transaction.sender or ""
         if name == "id":
             return self.session_id
-        if name == "ip":
+        if name in ("ip", "port"):
             peer = self.session.peer if self.session else None
-            return str(peer[0]) if isinstance(peer, tuple) else "127.0.0.1"
+            if not isinstance(peer, tuple):
+                return "127.0.0.1" if name == "ip" else "0"
+            return str(peer[0] if name == "ip" else peer[1])
         if name == "user":
             return wire.printable(self.user or "")
         if name == "sender":

@@ -27,6 +27,7 @@ PLACEHOLDERS = {
     "host",
     "id",
     "ip",
+    "port",
     "user",
     "sender",
     "domain",
@@ -199,6 +200,8 @@ def _copy(tmp_path: Path, provider: str, old: str, new: str) -> Path:
         ("custom", '"PLAIN", "LOGIN"]', '"PLAIN", "NTLM"]', "auth.mechanisms"),
         ("gmail", "[replies.quit]", "[replies.goodbye]", "replies.goodbye"),
         ("postmark", 'id = "postmark"', 'id = "postmark-eu"', "id"),
+        ("gmail", 'session_id = "~##sm#######~~~.##"', 'session_id = "fixed"', "session_id"),
+        ("amazon-ses", 'session_id = "*', 'session_id = "a b*', "session_id"),
     ],
 )
 def test_malformed_copy_is_refused_with_file_line_field(

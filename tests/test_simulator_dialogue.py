@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import smtplib
 from collections.abc import AsyncIterator
 
@@ -408,3 +409,33 @@ async def test_every_profile_with_smtplib(profile: Profile) -> None:
 
         assert await asyncio.to_thread(conversation) == profile.reply("auth_failed").code
         assert sim.mailbox.messages[0].envelope_from == user
+
+
+async def test_session_tokens_have_each_providers_shape() -> None:
+    shapes = {
+        "gmail": r"[a-z]\d\dsm\d{7}[a-z]{3}\.\d\d",
+        "office365": r"08D[0-9A-F]{13}",
+        "amazon-ses": r"[A-Za-z0-9]{20}",
+    }
+    for provider, shape in shapes.items():
+        tokens = []
+        for seed in (1, 2):
+            async with Simulator(provider, clock=frozen(), seed=seed) as sim:
+                wire = await Wire.open(sim.port)
+                replies = [await wire.reply(), await wire.ask("EHLO client.test")]
+                replies.append(await wire.ask("MAIL FROM:<a@example.com>"))
+                await wire.close()
+            found = set(re.findall(rf"\b{shape}\b", "\n".join(replies)))
+            assert len(found) == 1, (provider, replies)
+            tokens.append(found.pop())
+        assert tokens[0] != tokens[1], provider
+
+
+async def test_sparkpost_ehlo_names_the_clients_address_and_port() -> None:
+    async with Simulator("sparkpost", clock=frozen()) as sim:
+        wire = await Wire.open(sim.port)
+        await wire.reply()
+        ehlo = await wire.ask("EHLO client.test")
+        host, port = wire.writer.get_extra_info("sockname")[:2]
+        await wire.close()
+    assert ehlo.split("\r\n")[0].endswith(f" says EHLO to {host}:{port}")
