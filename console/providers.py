@@ -51,6 +51,10 @@ _UNITS: dict[str, tuple[str, str]] = {
         "simultaneous connection per user",
         "simultaneous connections per user",
     ),
+    "failed_logins_per_10_minutes": (
+        "failed sign-in per client per 10 minutes, then 'too many login attempts'",
+        "failed sign-ins per client per 10 minutes, then 'too many login attempts'",
+    ),
 }
 
 

@@ -16,6 +16,7 @@ SECOND = 1.0
 MINUTE = 60.0
 DAY = 86400.0
 ANONYMOUS = ""  # the ledger key for mail sent without signing in
+LOGIN_WINDOW = 10 * MINUTE  # the span failed_logins_per_10_minutes counts over
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Ledger:
         self.limits = limits
         self.clock = clock
         self._users: dict[str, _UserLedger] = {}
+        self._failed_logins: dict[str, deque[float]] = {}
 
     def _user(self, user: str | None) -> _UserLedger:
         key = (user or ANONYMOUS).lower()
@@ -117,6 +119,24 @@ class Ledger:
         """Forget one counted connection."""
         ledger = self._user(user)
         ledger.connections = max(0, ledger.connections - 1)
+
+    def login_blocked(self, client: str) -> bool:
+        """True while this client address has used up its failed sign-ins for ten minutes."""
+        cap = self.limits.failed_logins_per_10_minutes
+        failures = self._failed_logins.get(client)
+        if cap is None or not failures:
+            return False
+        cutoff = self.clock.now() - LOGIN_WINDOW
+        while failures and failures[0] <= cutoff:
+            failures.popleft()
+        return len(failures) >= cap
+
+    def login_failed(self, client: str) -> None:
+        """Count one failed sign-in from this client address."""
+        cap = self.limits.failed_logins_per_10_minutes
+        if cap is not None:
+            failures = self._failed_logins.setdefault(client, deque(maxlen=cap))
+            failures.append(self.clock.now())
 
     def refusal(self, user: str | None, recipients: int = 1) -> str | None:
         """The behaviour key that would refuse this message now, or None; changes nothing."""
@@ -196,6 +216,8 @@ class Ledger:
 
     def reset(self, user: str | None = None) -> None:
         """Start every rate and quota count afresh, for one user or everyone (connections stay)."""
+        if user is None:
+            self._failed_logins.clear()
         keys = [(user or ANONYMOUS).lower()] if user is not None else list(self._users)
         for key in keys:
             old = self._users.get(key)

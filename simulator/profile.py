@@ -86,6 +86,7 @@ class Limits:
     recipients_per_message: int | None = None
     max_message_bytes: int | None = None
     connections_per_user: int | None = None
+    failed_logins_per_10_minutes: int | None = None  # from one client address
 
 
 @dataclass(frozen=True)

@@ -374,8 +374,14 @@ class ProviderSMTP(SMTP):
         except auth.SaslError as error:
             await self.reply(error.key)
             return
+        ledger, client = self.services.ledger, self.placeholder("ip") or ""
+        if ledger.login_blocked(client):
+            self.services.emit("refused", self.name, f"too many failed sign-ins from {client}")
+            await self.reply("too_many_logins")
+            return
         decision = self.behaviour.authenticate(state, credentials)
         if not decision.ok:
+            ledger.login_failed(client)
             if mechanism == "XOAUTH2" and self.behaviour.speaks("xoauth2_challenge"):
                 await self._exchange(self.behaviour.render("xoauth2_challenge", self.values()))
             await self.reply(decision.key, user=credentials.username)

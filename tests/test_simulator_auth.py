@@ -189,3 +189,21 @@ async def test_no_secret_reaches_the_event_stream(gmail: Simulator) -> None:
     texts = [event.text for event in seen]
     assert any(text.startswith("AUTH XOAUTH2 ****") for text in texts)
     assert not [text for text in texts if any(form in text for form in forms)]
+
+
+async def test_gmail_too_many_failed_sign_ins_from_one_client(gmail: Simulator) -> None:
+    allowed = gmail.profile.limits.failed_logins_per_10_minutes
+    assert allowed is not None
+    wire = await ready(gmail)
+    for _ in range(allowed):
+        assert (await wire.login(USER, "wrong")).startswith("535-5.7.8")
+    blocked = await wire.login(USER, APP_PASSWORD)  # even the right secret waits now
+    assert blocked.startswith(
+        "454-4.7.0 Too many login attempts, please try again later. For more information, go to"
+    )
+    other = await ready(gmail)  # a new connection from the same address
+    assert (await other.login(USER, APP_PASSWORD)).startswith("454-4.7.0")
+    gmail.clock.advance(minutes=10)
+    assert await wire.login(USER, APP_PASSWORD) == "235 2.7.0 Accepted"
+    await wire.close()
+    await other.close()
