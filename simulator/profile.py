@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from simulator.tomlsource import find_line
+from simulator.tomlsource import SourceError, find_line
 
 Security = Literal["starttls", "tls", "none"]
 Scope = Literal["mailbox", "domain", "account"]
@@ -27,13 +27,8 @@ SESSION_ID_SYMBOLS = "#~%*"
 DEFAULT_SESSION_ID = "%" * 16
 
 
-class ProfileError(ValueError):
+class ProfileError(SourceError):
     """A profile that cannot be used, with the file, line and field at fault."""
-
-    def __init__(self, path: Path, line: int, field: str, reason: str) -> None:
-        self.path, self.line, self.field, self.reason = path, line, field, reason
-        where = f"{path}:{line}" if line else str(path)
-        super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
 
 
 @dataclass(frozen=True)

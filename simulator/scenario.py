@@ -20,7 +20,8 @@ A scenario is a TOML file::
     [limits]                        # overrides of the profile's limits
     messages_per_minute = 30        # also messages_per_second, messages_per_day,
     rate_mode = "delay"             # recipients_per_day, recipients_per_message,
-                                    # max_message_bytes, connections_per_user
+                                    # max_message_bytes, connections_per_user,
+                                    # failed_logins_per_10_minutes
 
     [faults]
     greylist = true                 # first attempt per sender and recipient deferred
@@ -57,7 +58,7 @@ from simulator.clock import VirtualClock
 from simulator.faults import COMMANDS, FaultConfig, Injection, is_reply_text
 from simulator.profile import DEFAULTS_FILE, RATE_MODES, Limits, load_defaults, profiles_dir
 from simulator.state import CONTROLS, Account
-from simulator.tomlsource import find_line
+from simulator.tomlsource import SourceError, find_line
 
 LESSONS_DIR = Path(__file__).resolve().parent / "lessons"
 ACCOUNT_ACTIONS = ("rotate_password", "revoke_app_password", "revoke_token")
@@ -82,13 +83,8 @@ _KIND_NAMES = {
 }
 
 
-class ScenarioError(ValueError):
+class ScenarioError(SourceError):
     """A scenario that cannot be used, naming the file, line and field at fault."""
-
-    def __init__(self, path: Path, line: int, field: str, reason: str) -> None:
-        self.path, self.line, self.field, self.reason = path, line, field, reason
-        where = f"{path}:{line}" if line else str(path)
-        super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,19 @@
-"""Locate a dotted key in TOML text, so errors can name the line."""
+"""TOML source helpers: locate a dotted key so errors can name the line, and that error."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+
+class SourceError(ValueError):
+    """A TOML file that cannot be used, naming the file, line and field at fault."""
+
+    def __init__(self, path: Path, line: int, field: str, reason: str) -> None:
+        self.path, self.line, self.field, self.reason = path, line, field, reason
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
+
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
