@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 
 import pytest
 
@@ -43,3 +45,17 @@ def test_explain_unknown_provider_is_bad_input(capsys: pytest.CaptureFixture[str
 def test_explain_empty_reply_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "  "]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+def test_explain_reads_a_multiline_reply_from_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pasted = (
+        "534-5.7.9 Application-specific password required. Learn more at\n"
+        "534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor x - gsmtp\n"
+    )
+    monkeypatch.setattr(sys, "stdin", io.StringIO(pasted))
+    assert main(["explain", "-", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["id"] == "gmail-app-password-required"
+    assert data["reply"].startswith("534 5.7.9 Application-specific password required.")

@@ -19,7 +19,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Explain an SMTP reply: what happened, the likely cause, the fix, "
         "and the guide entry to read.",
     )
-    parser.add_argument("reply", metavar="REPLY", help='the reply text, e.g. "535 5.7.3 ..."')
+    parser.add_argument(
+        "reply", metavar="REPLY", help='the reply text, e.g. "535 5.7.3 ..."; - reads stdin'
+    )
     parser.add_argument("--provider", metavar="ID", help="the provider that sent it")
     parser.add_argument(
         "--stage",
@@ -38,6 +40,8 @@ def known_providers() -> set[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the diagnosis; exit 2 for an empty reply or an unknown provider."""
+    if args.reply == "-":
+        args.reply = sys.stdin.read()
     if not args.reply.strip():
         print("explain: REPLY is empty; paste the server's reply text", file=sys.stderr)
         return exitcodes.BAD_INPUT
