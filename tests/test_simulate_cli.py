@@ -15,6 +15,7 @@ import pytest
 from smtp_wire import b64
 
 from console.cli import main
+from console.commands.simulate import address
 from simulator.scenario import lessons
 
 PASSWORD = "S3cret-pass!"
@@ -165,3 +166,8 @@ def test_list_lessons_names_each_with_its_title(capsys: pytest.CaptureFixture[st
     assert "password-changed" in out and "The password changed" in out
     for name, title in lessons().items():
         assert any(row.startswith(name) and row.endswith(title) for row in out.splitlines())
+
+
+def test_addresses_are_printed_as_clients_write_them() -> None:
+    assert address("127.0.0.1", 2525) == "127.0.0.1:2525"
+    assert address("::1", 2525) == "[::1]:2525"

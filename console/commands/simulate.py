@@ -185,7 +185,8 @@ async def serve(simulator: Simulator, *, json_log: bool = False, out: TextIO | N
         reason = error.strerror or str(error)
         if error.filename:  # the CA file could not be written
             raise BadInput(f"--ca-out {error.filename}: {reason}") from None
-        raise BadInput(f"cannot listen on {simulator.host}:{simulator.port}: {reason}") from None
+        where = address(simulator.host, simulator.port)
+        raise BadInput(f"cannot listen on {where}: {reason}") from None
     try:
         if not is_loopback(simulator.host):
             print(
@@ -228,10 +229,10 @@ def _announce(simulator: Simulator, json_log: bool, out: TextIO) -> None:
         return
     lines = [
         f"Simulating {profile.name} ({profile.id})",
-        f"listening on {simulator.host}:{simulator.port} (plain, STARTTLS offered)",
+        f"listening on {address(simulator.host, simulator.port)} (plain, STARTTLS offered)",
     ]
     if simulator.tls_port is not None:
-        lines.append(f"implicit TLS on {simulator.host}:{simulator.tls_port}")
+        lines.append(f"implicit TLS on {address(simulator.host, simulator.tls_port)}")
     lines.append(f"CA certificate: {simulator.ca_file}")
     lines.append(f"accounts: {', '.join(accounts) if accounts else 'none (every sign-in fails)'}")
     scenario = simulator.scenario
@@ -241,6 +242,11 @@ def _announce(simulator: Simulator, json_log: bool, out: TextIO) -> None:
         lines.extend(f"  {text}" for text in scenario.description.strip().splitlines())
     lines.append("Press Ctrl-C to stop.")
     _write(out, "\n".join(lines))
+
+
+def address(host: str, port: int | None) -> str:
+    """host:port, with an IPv6 address in brackets as clients expect it."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _log(event: Event, json_log: bool, out: TextIO) -> None:
