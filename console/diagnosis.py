@@ -32,6 +32,7 @@ class Entry:
     stage: str | None = None
     failure: str | None = None
     keys: tuple[str, ...] = ()
+    provider_only: bool = False
 
     def score(self, reply: Reply, provider: str | None, stage: str | None) -> int | None:
         """How specifically this entry fits the reply; None when it does not fit."""
@@ -39,7 +40,7 @@ class Entry:
             return None
         points = 0
         if self.provider is not None:
-            if provider is None and self.pattern is None:
+            if provider is None and (self.pattern is None or self.provider_only):
                 return None
             if provider is not None and provider != self.provider:
                 return None
@@ -191,6 +192,7 @@ def _entry(raw: Mapping[str, Any]) -> Entry:
         stage=raw.get("stage"),
         failure=raw.get("failure"),
         keys=tuple(raw.get("keys", ())),
+        provider_only=raw.get("provider_only", False),
     )
 
 

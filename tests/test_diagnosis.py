@@ -126,3 +126,10 @@ def test_to_dict_is_json_ready() -> None:
 def test_every_guide_entry_named_exists_in_the_faq() -> None:
     assert catalogue().guide_ids <= load_faq().ids()
     assert diagnose("599 9.9.9 ???").guide in load_faq().ids()
+
+
+def test_a_common_wording_does_not_guess_a_provider() -> None:
+    plain = diagnose("550 5.7.1 Sender address rejected: domain example.com is not verified")
+    assert plain.id == "rfc-sender-unverified" and plain.provider is None
+    at_ses = diagnose("554 Message rejected: Email address is not verified.", provider="amazon-ses")
+    assert at_ses.id == "ses-identity-not-verified"
