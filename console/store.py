@@ -221,14 +221,14 @@ def save(
         if not same_file and current is not None and not overwrite:
             raise ConflictError(path, "already exists; not overwritten (choose another name)")
 
-    check_unchanged()
-    target = Path(os.path.realpath(path))
-    try:
-        mode = target.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = NEW_FILE_MODE
     data = text.encode("utf-8")
     try:
+        check_unchanged()
+        target = Path(os.path.realpath(path))
+        try:
+            mode = target.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = NEW_FILE_MODE
         target.parent.mkdir(parents=True, exist_ok=True)
         _write_atomically(target, data, mode, check_unchanged)
     except OSError as error:

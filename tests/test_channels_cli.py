@@ -115,6 +115,20 @@ def test_new_refuses_bad_input(
     assert list(channels_dir.iterdir()) == []
 
 
+def test_new_into_a_folder_that_cannot_hold_it_is_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("keep me")
+    argv = ("--channels-dir", str(blocker), "new", "--provider", "gmail", "--name", "x")
+    code, out, err = run(capsys, "channels", *argv)
+    assert code == 2
+    assert err.startswith(f"{blocker / 'x.toml'}: cannot be written: ") and "Traceback" not in err
+    assert blocker.read_text() == "keep me"
+    code, out, err = run(capsys, "channels", "--channels-dir", str(blocker), "list")
+    assert (code, out, err) == (2, "", f"{blocker}: is not a folder (see --channels-dir)\n")
+
+
 def test_channels_dir_option_and_variable(
     capsys: pytest.CaptureFixture[str], channels_dir: Path, tmp_path: Path
 ) -> None:

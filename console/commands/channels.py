@@ -163,7 +163,10 @@ def run_new(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     """List the saved channels, unreadable ones with their error."""
-    listed = store.list_channels(_directory(args))
+    folder = store.channels_dir(_directory(args))
+    if folder.exists() and not folder.is_dir():
+        return _fail(f"{folder}: is not a folder (see --channels-dir)")
+    listed = store.list_channels(folder)
     if args.json:
         rows: list[dict[str, Any]] = [
             {"path": str(item.path), "channel": as_dict(item.file.channel)}
@@ -174,7 +177,7 @@ def run_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return exitcodes.OK
     if not listed:
-        print(f"No channels in {store.channels_dir(_directory(args))}")
+        print(f"No channels in {folder}")
         return exitcodes.OK
     width = max(len(item.name) for item in listed)
     for item in listed:
