@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from simulator.tomlsource import SourceError, find_line
+from simulator.tomlsource import SourceError, find_line, read_toml
 
 Security = Literal["starttls", "tls", "none"]
 Scope = Literal["mailbox", "domain", "account"]
@@ -173,20 +172,7 @@ def _article(noun: str) -> str:
 
 
 def _parse(path: Path) -> tuple[str, dict[str, Any]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ProfileError(path, 0, "", f"cannot be read: {error.strerror}") from error
-    try:
-        return text, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        line = getattr(error, "lineno", 0) or _line_from_message(str(error))
-        raise ProfileError(path, line, "", f"is not valid TOML: {error.args[0]}") from error
-
-
-def _line_from_message(message: str) -> int:
-    found = re.search(r"line (\d+)", message)
-    return int(found.group(1)) if found else 0
+    return read_toml(path, ProfileError)
 
 
 def _replies(reader: _Reader, defaults: Mapping[str, Reply]) -> dict[str, Reply]:

@@ -58,7 +58,7 @@ from simulator.clock import VirtualClock
 from simulator.faults import COMMANDS, FaultConfig, Injection, is_reply_text
 from simulator.profile import DEFAULTS_FILE, RATE_MODES, Limits, load_defaults, profiles_dir
 from simulator.state import CONTROLS, Account
-from simulator.tomlsource import SourceError, find_line
+from simulator.tomlsource import SourceError, find_line, read_toml
 
 LESSONS_DIR = Path(__file__).resolve().parent / "lessons"
 ACCOUNT_ACTIONS = ("rotate_password", "revoke_app_password", "revoke_token")
@@ -232,15 +232,7 @@ def known_providers(directory: Path | None = None) -> list[str]:
 
 def load_scenario(path: Path) -> Scenario:
     """Read and check a scenario file; ScenarioError names path:line: field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ScenarioError(path, 0, "", f"cannot be read: {error.strerror}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(error))) else 0
-        raise ScenarioError(path, line, "", f"is not valid TOML: {error}") from None
+    text, data = read_toml(path, ScenarioError)
     source = _Source(path, text)
     top = _Table(source, data, "", None)
     top.only(_TOP_KEYS + _TABLES)

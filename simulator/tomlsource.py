@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
+from typing import Any
 
 
 class SourceError(ValueError):
@@ -13,6 +15,22 @@ class SourceError(ValueError):
         self.path, self.line, self.field, self.reason = path, line, field, reason
         where = f"{path}:{line}" if line else str(path)
         super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
+
+
+def read_toml(path: Path, error: type[SourceError]) -> tuple[str, dict[str, Any]]:
+    """A TOML file's text and data; `error` says what is wrong (unreadable, not UTF-8, bad TOML)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as failure:
+        raise error(path, 0, "", f"cannot be read: {failure.strerror}") from None
+    except UnicodeDecodeError:
+        raise error(path, 0, "", "is not UTF-8 text") from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as failure:
+        found = re.search(r"line (\d+)", str(failure))
+        line = int(found.group(1)) if found else 0
+        raise error(path, line, "", f"is not valid TOML: {failure}") from None
 
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")

@@ -45,3 +45,11 @@ def test_malformed_toml_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="is not valid TOML") as caught:
         load_profile(path)
     assert caught.value.line == path.read_text().splitlines().index("shareable = = false") + 1
+
+
+def test_a_profile_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = _copy_with(tmp_path, 'name = "Office 365', 'name = "Office 365 \u00e9')
+    path.write_bytes(path.read_text().encode("latin-1"))
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path)
+    assert str(caught.value) == f"{path}: is not UTF-8 text"

@@ -173,6 +173,11 @@ def test_missing_provider_and_bad_toml(tmp_path: Path) -> None:
         load_scenario(write(tmp_path, 'provider = "office365"\nseed = \n'))
     with pytest.raises(ScenarioError, match="cannot be read"):
         load_scenario(tmp_path / "absent.toml")
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes('provider = "office365"\ntitle = "\u00e9t\u00e9"\n'.encode("latin-1"))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(latin)
+    assert str(caught.value) == f"{latin}: is not UTF-8 text"
 
 
 def test_every_lesson_loads() -> None:
