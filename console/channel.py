@@ -169,7 +169,7 @@ def draft(
         scope=scope or ("shared" if profile.shareable else "personal"),
         server=ServerSettings(
             host=host or endpoint.host,
-            port=port or endpoint.port,
+            port=port if port is not None else endpoint.port,
             security=security or endpoint.security,
             timeout=timeout,
         ),

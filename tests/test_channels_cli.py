@@ -103,6 +103,8 @@ def test_new_never_overwrites(capsys: pytest.CaptureFixture[str], channels_dir: 
         (["--provider", "gmail", "--name", "../x"], "--name: must be"),
         (["--provider", "gmail", "--name", "x", "--secret", "hunter2hunter2"], "--secret: "),
         (["--provider", "gmail", "--name", "x", "--port", "abc"], "invalid int value"),
+        (["--provider", "gmail", "--name", "x", "--port", "0"], "--port: must be between 1"),
+        (["--provider", "gmail", "--name", "x", "--port", "70000"], "--port: must be between"),
     ],
 )
 def test_new_refuses_bad_input(

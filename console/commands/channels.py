@@ -129,6 +129,8 @@ def run_new(args: argparse.Namespace) -> int:
         return _fail(str(error))
     if not NAME_PATTERN.match(args.name):
         return _fail("--name: must be 1-64 letters, digits, dots, dashes or underscores")
+    if args.port is not None and not 0 < args.port < 65536:
+        return _fail(f"--port: must be between 1 and 65535, not {args.port}")
     problem = secret_source_problem(args.secret)
     if problem:
         return _fail(f"--secret: {problem}")
