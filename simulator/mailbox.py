@@ -10,9 +10,13 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from email.message import Message
+from email.utils import format_datetime
 from functools import cached_property
 from pathlib import Path
+
+from simulator.wire import printable
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,22 @@ class StoredMessage:
     def subject(self) -> str:
         """The Subject header, or an empty string."""
         return str(self.message.get("Subject", ""))
+
+    def trace_headers(self) -> bytes:
+        """The envelope and times as headers, put on top of the message in the Maildir."""
+        fields = [
+            ("Return-Path", f"<{self.envelope_from}>"),
+            ("X-Simulator-Recipients", ", ".join(self.recipients)),
+            ("X-Simulator-Session", f"{self.session} {self.queue_id} user={self.user or '-'}"),
+            ("X-Simulator-Accepted", f"{_date(self.accepted_virtual)} (virtual)"),
+            ("X-Simulator-Accepted-Real", _date(self.accepted_real)),
+            ("X-Simulator-Deliver-At", f"{_date(self.deliver_at_virtual)} (virtual)"),
+        ]
+        return "".join(f"{name}: {printable(value)}\r\n" for name, value in fields).encode()
+
+
+def _date(timestamp: float) -> str:
+    return format_datetime(datetime.fromtimestamp(timestamp, UTC))
 
 
 def parse(raw: bytes) -> Message:
@@ -80,7 +100,7 @@ class Maildir:
         self._host = socket.gethostname().replace("/", "_").replace(":", "_") or "localhost"
 
     def store(self, raw: bytes) -> Path:
-        """Write one message; return its path in new/ once it is safely on disk."""
+        """Write one message file; return its path in new/ once it is safely on disk."""
         name = f"{time.time_ns()}.P{os.getpid()}Q{next(self._counter)}.{self._host}"
         temporary = self.root / "tmp" / name
         final = self.root / "new" / name
@@ -98,7 +118,7 @@ class Maildir:
 
 
 class Mailbox:
-    """Every message the simulator accepted, in order."""
+    """Every message the simulator accepted, in order; Maildir files start with its envelope."""
 
     def __init__(self, maildir: Path | None = None) -> None:
         self.messages: list[StoredMessage] = []
@@ -108,7 +128,8 @@ class Mailbox:
     async def store(self, message: StoredMessage) -> StoredMessage:
         """Keep a message (on disk first, when a Maildir is set) and return what was kept."""
         if self.maildir is not None:
-            path = await asyncio.to_thread(self.maildir.store, message.raw)
+            data = message.trace_headers() + message.raw
+            path = await asyncio.to_thread(self.maildir.store, data)
             message = replace(message, path=path)
         self.messages.append(message)
         self._changed.set()

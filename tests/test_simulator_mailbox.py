@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from smtp_wire import Wire
 from simulator.behaviour import header_senders
 from simulator.clock import VirtualClock
 from simulator.events import Event
-from simulator.mailbox import header
+from simulator.mailbox import header, parse
 from simulator.scenario import Scenario
 from simulator.server import Simulator
 from simulator.state import Account
@@ -70,7 +72,16 @@ async def test_maildir_holds_the_message_before_the_250(tmp_path: Path) -> None:
         assert (await send(wire, body("Durable"))).startswith("250 ")
         files = list((maildir / "new").iterdir())
         assert len(files) == 1, "on disk by the time the client reads 250"
-        assert files[0].read_bytes() == sim.mailbox.messages[0].raw
+        stored = sim.mailbox.messages[0]
+        on_disk = files[0].read_bytes()
+        assert on_disk.endswith(b"\r\n" + stored.raw)
+        trace = parse(on_disk)
+        assert trace["Return-Path"] == f"<{ALICE}>"
+        assert trace["X-Simulator-Recipients"] == ", ".join(stored.recipients)
+        assert trace["X-Simulator-Session"] == f"s1 {stored.queue_id} user={ALICE}"
+        accepted = format_datetime(datetime.fromtimestamp(START, UTC))
+        assert trace["X-Simulator-Accepted"] == f"{accepted} (virtual)"
+        assert trace["X-Simulator-Deliver-At"].endswith("(virtual)")
         assert sim.mailbox.messages[0].path == files[0]
         assert list((maildir / "tmp").iterdir()) == []
         await wire.close()
