@@ -48,13 +48,13 @@ class MainScreen(Screen[None]):
 
     BINDINGS = [
         Binding("f2", "toggle_faq", "FAQ", id="main.faq", tooltip="Show or hide the FAQ"),
-        Binding("f3", "toggle_preview", "Preview", id="main.preview", show=False),
+        Binding("f3", "toggle_preview", "Preview", id="main.preview"),
         Binding("ctrl+s", "save", "Save", id="main.save", tooltip="Save the channel"),
         Binding("ctrl+o", "open", "Open", id="main.open", show=False),
         Binding("ctrl+n", "new", "New", id="main.new", show=False),
         Binding("ctrl+t", "test", "Test", id="main.test", tooltip="Check against the simulator"),
         Binding("ctrl+b", "burst", "Burst", id="main.burst", tooltip="Send a burst"),
-        Binding("ctrl+l", "live_test", "Live", id="main.live", tooltip="Check the real server"),
+        Binding("ctrl+l", "live_test", "Live", id="main.live", show=False),
         Binding("g", "read_guide", "Read guide", id="main.read-guide"),
         Binding("slash", "search_faq", "Search FAQ", id="main.search-faq", show=False),
         *[
@@ -73,6 +73,7 @@ class MainScreen(Screen[None]):
         self.problem_count = 0
         self.diagnosis: Diagnosis | None = None
         self.rehearsal = Rehearsal()
+        self.simulated_provider = ""
         self.captured: list[object] = []
 
     def compose(self) -> ComposeResult:
@@ -105,7 +106,6 @@ class MainScreen(Screen[None]):
         if self.channel is not None:
             self.query_one(ChannelForm).fill(self.channel)
         self.query_one(GuidePanel).focus_step()
-        self.start_simulator(self.channel.provider if self.channel else "office365")
         self.set_interval(1.0, self.tick_clock)
 
     async def on_unmount(self) -> None:
@@ -157,12 +157,30 @@ class MainScreen(Screen[None]):
         self.remove_class("-faq-shown")
         self.query_one(TabbedContent).active = tab
 
+    @on(TabbedContent.TabActivated)
+    def tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
+        first = {
+            "tab-guide": "#guide-options",
+            "tab-channel": "#channel-name",
+            "tab-rehearse": "#trainer-toggles",
+            "tab-burst": "#burst-count",
+            "tab-messages": "#captured",
+        }.get(event.pane.id or "")
+        if first == "#guide-options":
+            self.query_one(GuidePanel).focus_step()
+        elif first:
+            self.query_one(first).focus()
+
     def action_toggle_preview(self) -> None:
         """On narrow terminals, switch between the form and the file preview."""
         self.query_one("#editor").toggle_class("-preview")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what cannot be done right now."""
+        if action == "toggle_preview":
+            on_editor = self.query_one(TabbedContent).active == "tab-channel"
+            return on_editor and not self.has_class("-wide")
         if action == "read_guide":
             return self.diagnosis is not None and bool(self.diagnosis.guide)
         if action in ("save", "test", "burst", "live_test"):
@@ -187,7 +205,8 @@ class MainScreen(Screen[None]):
         pane = self.query_one(TabbedContent).get_tab("tab-channel")
         pane.label = f"Channel ({self.problem_count}!)" if self.problem_count else "Channel"
         self.refresh_bindings()
-        if message.channel and message.channel.provider != self.rehearsal.provider:
+        if message.channel and message.channel.provider != self.simulated_provider:
+            self.simulated_provider = message.channel.provider
             self.start_simulator(message.channel.provider)
 
     def _path_text(self) -> str:
@@ -241,8 +260,8 @@ class MainScreen(Screen[None]):
         """Put the typed secret in the keyring (called from a worker thread)."""
         try:
             secrets.store_secret(channel, password)
-        except secrets.NoKeyringError as error:
-            self.app.call_from_thread(self.ask_secret_source, str(error).splitlines()[0])
+        except secrets.NoKeyringError:
+            self.app.call_from_thread(self.ask_secret_source)
         except secrets.SecretError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
         else:
@@ -260,11 +279,11 @@ class MainScreen(Screen[None]):
         self.notify("The secret is in the system keyring.", title="Secret stored")
 
     @work
-    async def ask_secret_source(self, reason: str) -> None:
+    async def ask_secret_source(self) -> None:
         """No keyring: let the user choose another source, then save again."""
         from console.tui.screens.secret_source import SecretSourceDialog
 
-        source = await self.app.push_screen_wait(SecretSourceDialog(reason))
+        source = await self.app.push_screen_wait(SecretSourceDialog())
         if source:
             self.query_one(ChannelForm).set_secret_source(source)
             self.action_save()

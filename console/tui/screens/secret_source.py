@@ -10,16 +10,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 EXPLANATION = """\
-[b]No system keyring is available on this machine[/b] (common on a server reached \
-over SSH). The secret will not be written to a file. Choose where it comes from:
-
- [b]Environment variable[/b]: the secret is read from a variable you set before \
-starting the console or the sending software.
- [b]Command[/b]: a command prints the secret (a password manager, or a script that \
-fetches a fresh OAuth token).
- [b]Ask each time[/b]: typed when needed, kept only for the session.
-
-Or install and start a Secret Service (e.g. gnome-keyring) and save again."""
+[b]No system keyring here[/b] (usual on a server reached over SSH). The secret \
+is never written to a file instead. Choose where it comes from, or start a \
+Secret Service (e.g. gnome-keyring) and save again:"""
 
 
 class SecretSourceDialog(ModalScreen[str | None]):
@@ -32,23 +25,21 @@ class SecretSourceDialog(ModalScreen[str | None]):
         border: thick $warning; background: $surface; padding: 0 1;
     }
     SecretSourceDialog RadioSet { width: 100%; }
-    SecretSourceDialog Input { margin-top: 1; }
-    SecretSourceDialog Button { margin-top: 1; }
+    SecretSourceDialog RadioSet { margin-top: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="secret-source.cancel")]
     AUTO_FOCUS = "#secret-kind"
 
-    def __init__(self, reason: str = "") -> None:
-        super().__init__()
-        self.reason = reason
-
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(EXPLANATION + (f"\n\n[dim]{self.reason}[/dim]" if self.reason else ""))
+        with Vertical() as box:
+            box.border_title = "The secret was not stored"
+            yield Static(EXPLANATION)
             with RadioSet(id="secret-kind"):
-                yield RadioButton("Environment variable", value=True, id="kind-env")
-                yield RadioButton("Command", id="kind-command")
-                yield RadioButton("Ask each time", id="kind-prompt")
+                yield RadioButton(
+                    "Environment variable, set before starting", value=True, id="kind-env"
+                )
+                yield RadioButton("Command printing it (password manager)", id="kind-command")
+                yield RadioButton("Ask each time, kept for the session", id="kind-prompt")
             yield Input("SMTP_PASSWORD", placeholder="variable name", id="secret-detail")
             yield Button("Use this (enter)", id="secret-use", variant="primary")
 

@@ -18,8 +18,8 @@ class GuidePanel(Vertical):
 
     BINDINGS = [
         Binding("backspace", "back", "Back", id="guide.back", tooltip="Undo the last answer"),
-        Binding("r", "restart", "Restart", id="guide.restart", tooltip="Start the guide over"),
-        Binding("c", "start", "Start channel", id="guide.start", tooltip="Open it in the editor"),
+        Binding("r", "restart", "Restart", id="guide.restart", show=False),
+        Binding("c", "start", "Start", id="guide.start", tooltip="Open it in the editor"),
     ]
 
     def __init__(self, guide: Guide, *, id: str | None = None) -> None:
