@@ -40,8 +40,8 @@ class Simulator:
         accounts: Iterable[Account] = (),
         scenario: Scenario | None = None,
         clock: VirtualClock | None = None,
-        clock_speed: float = 1.0,
-        seed: int = 0,
+        clock_speed: float | None = None,
+        seed: int | None = None,
         maildir: Path | None = None,
         allow_remote: bool = False,
         ca_out: Path | None = None,
@@ -53,9 +53,11 @@ class Simulator:
             )
         if not allow_remote and not is_loopback(host):
             raise ValueError(f"{host} is not a loopback address; pass allow_remote to bind it")
-        if scenario is not None:
-            clock_speed = scenario.clock_speed if clock_speed == 1.0 else clock_speed
-            seed = scenario.seed if seed == 0 else seed
+        # Unset, they come from the scenario, else real time and seed 0.
+        if clock_speed is None:
+            clock_speed = scenario.clock_speed if scenario else 1.0
+        if seed is None:
+            seed = scenario.seed if scenario else 0
         self.host, self.port, self.tls_port = host, port, tls_port
         self.seed = seed
         self.scenario = scenario

@@ -439,3 +439,11 @@ async def test_sparkpost_ehlo_names_the_clients_address_and_port() -> None:
         host, port = wire.writer.get_extra_info("sockname")[:2]
         await wire.close()
     assert ehlo.split("\r\n")[0].endswith(f" says EHLO to {host}:{port}")
+
+
+def test_explicit_seed_and_clock_speed_win_over_the_scenarios() -> None:
+    scenario = Scenario(provider="office365", clock_speed=60, seed=7)
+    assert (Simulator("office365", scenario=scenario).seed, Simulator("office365").seed) == (7, 0)
+    chosen = Simulator("office365", scenario=scenario, seed=0, clock_speed=1.0)
+    assert (chosen.seed, chosen.clock.speed) == (0, 1.0)
+    assert Simulator("office365", scenario=scenario).clock.speed == 60

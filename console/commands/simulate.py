@@ -158,7 +158,7 @@ def build(args: argparse.Namespace) -> Simulator:
             accounts=accounts,
             scenario=scenario,
             clock=clock,
-            seed=args.seed or 0,
+            seed=args.seed,
             maildir=args.maildir,
             allow_remote=args.allow_remote,
             ca_out=args.ca_out,
