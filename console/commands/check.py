@@ -119,8 +119,10 @@ def obtain_secret(channel: Channel, *, from_stdin: bool, simulate: bool) -> str:
     except SecretError as error:
         if not simulate:
             raise UsageError(f"{channel.name}: {error}") from None
+        reason = str(error).splitlines()[0]
         print(
-            f"note: {error}; the simulator accepts a stand-in secret for this rehearsal",
+            f"note: the channel's secret is not at hand ({reason.rstrip('.')}); "
+            "this rehearsal signs in with a stand-in secret",
             file=sys.stderr,
         )
         return tokens.token_urlsafe(16)
