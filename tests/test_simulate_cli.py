@@ -8,6 +8,7 @@ import signal
 import smtplib
 import socket
 import ssl
+import subprocess
 import sys
 from pathlib import Path
 
@@ -79,6 +80,26 @@ async def test_json_log_serves_masks_and_stops_on_sigterm(tmp_path: Path) -> Non
     for secret in (PASSWORD, b64(PASSWORD), b64("alice@contoso.com")):
         assert secret not in everything
     assert len(list((tmp_path / "mail" / "new").iterdir())) == 1
+
+
+def test_a_closed_log_pipe_keeps_the_server_serving() -> None:
+    account = f"alice@contoso.com:{PASSWORD}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "console", "simulate", "office365", "--port", "0"]
+        + ["--json-log", "--account", account],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    listening = json.loads(process.stdout.readline())
+    process.stdout.close()  # the reader goes away, like `| head -1`
+    send_one(listening["port"], listening["ca_file"])
+    send_one(listening["port"], listening["ca_file"])
+    process.send_signal(signal.SIGTERM)
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=15) == 0
+    assert errors.count("the log output was closed; still serving") == 1
+    assert "Traceback" not in errors
 
 
 async def test_text_log_and_ctrl_c_with_a_remote_address_warning() -> None:

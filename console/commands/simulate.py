@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 from datetime import UTC, datetime
@@ -261,8 +262,20 @@ def _log(event: Event, json_log: bool, out: TextIO) -> None:
 
 def _write(out: TextIO, line: str) -> None:
     try:
-        out.write(line + "\n")
-    except UnicodeEncodeError:  # a terminal that cannot show every character
-        encoding = out.encoding or "ascii"
-        out.write(line.encode(encoding, "backslashreplace").decode(encoding) + "\n")
-    out.flush()
+        try:
+            out.write(line + "\n")
+        except UnicodeEncodeError:  # a terminal that cannot show every character
+            encoding = out.encoding or "ascii"
+            out.write(line.encode(encoding, "backslashreplace").decode(encoding) + "\n")
+        out.flush()
+    except BrokenPipeError:
+        _reader_gone(out)
+
+
+def _reader_gone(out: TextIO) -> None:
+    """The log's reader went away (`| head`): keep serving, and log nowhere from now on."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+    print(
+        "smtp-console simulate: the log output was closed; still serving (Ctrl-C to stop)",
+        file=sys.stderr,
+    )
