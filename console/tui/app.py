@@ -9,7 +9,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from console.guide import load_faq, load_guide
-from console.tui.screens.help import HelpScreen
 from console.tui.screens.main import MainScreen
 from simulator.profile import load_all
 
@@ -42,6 +41,8 @@ class ConsoleApp(App[int]):
 
     def action_help(self) -> None:
         """Show the keys."""
+        from console.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from console.channel import Channel
-from simulator.clock import VirtualClock
-from simulator.events import Event
-from simulator.server import Simulator
 from simulator.state import Account
+
+if TYPE_CHECKING:
+    from simulator.events import Event
+    from simulator.server import Simulator
 
 # A stand-in secret for rehearsals: the simulated account is made with it, so
 # the real secret is never needed to rehearse.
@@ -72,6 +74,9 @@ class Rehearsal:
 
     async def start(self, provider: str) -> Simulator:
         """Run a simulator for provider on free loopback ports (restarting if needed)."""
+        from simulator.clock import VirtualClock
+        from simulator.server import Simulator
+
         async with self._lock:
             if self.simulator and self.simulator.profile.id == provider:
                 return self.simulator

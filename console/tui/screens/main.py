@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,13 +21,9 @@ from textual.widgets import (
     TabPane,
 )
 
-from console import secrets, store
-from console.burst import run_burst
+from console import paths
 from console.channel import Channel, draft, validate
-from console.check import Target, plan, run_check
-from console.diagnosis import Diagnosis
 from console.guide import Faq, Guide
-from console.tui.checking import live_target, simulated_target
 from console.tui.messages import ChannelEdited, ShowFaq, StartChannel, TrainerToggled
 from console.tui.rehearsal import REHEARSAL_SECRET, Rehearsal
 from console.tui.widgets.burst_panel import BurstPanel
@@ -37,8 +34,14 @@ from console.tui.widgets.guide_panel import GuidePanel
 from console.tui.widgets.stage_lights import StageLights
 from console.tui.widgets.toml_preview import TomlPreview
 from console.tui.widgets.trainer_panel import TrainerPanel
-from simulator.events import Event
 from simulator.profile import Profile
+
+if TYPE_CHECKING:
+    # The SMTP client, keyring, simulator and tomlkit load on first use, after the first screen.
+    from console import store
+    from console.check import Target
+    from console.diagnosis import Diagnosis
+    from simulator.events import Event
 
 TABS = ("tab-guide", "tab-channel", "tab-rehearse", "tab-burst", "tab-messages")
 
@@ -160,6 +163,7 @@ class MainScreen(Screen[None]):
     @on(TabbedContent.TabActivated)
     def tab_changed(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
+        self.update_preview()
         first = {
             "tab-guide": "#guide-options",
             "tab-channel": "#channel-name",
@@ -193,13 +197,11 @@ class MainScreen(Screen[None]):
     def channel_edited(self, message: ChannelEdited) -> None:
         self.channel = message.channel
         problems = []
-        preview = self.query_one(TomlPreview)
         if message.channel is not None:
             profile = self.profiles.get(message.channel.provider)
             if profile is not None:
                 problems = validate(message.channel, profile)
-                document = self.file.document if self.file else None
-                preview.show(store.render(message.channel, document, profile), self._path_text())
+        self.update_preview()
         form = self.query_one(ChannelForm)
         self.problem_count = form.show_problems(problems, message.unreadable)
         pane = self.query_one(TabbedContent).get_tab("tab-channel")
@@ -209,6 +211,17 @@ class MainScreen(Screen[None]):
             self.simulated_provider = message.channel.provider
             self.start_simulator(message.channel.provider)
 
+    def update_preview(self) -> None:
+        """Render the file that saving would write, when the editor is on screen."""
+        channel = self.channel
+        if channel is None or self.query_one(TabbedContent).active != "tab-channel":
+            return
+        from console import store
+
+        document = self.file.document if self.file else None
+        text = store.render(channel, document, self.profiles.get(channel.provider))
+        self.query_one(TomlPreview).show(text, self._path_text())
+
     def _path_text(self) -> str:
         path = self.path or self._default_path()
         return str(path) if path else ""
@@ -216,7 +229,7 @@ class MainScreen(Screen[None]):
     def _default_path(self) -> Path | None:
         if self.channel is None or not self.channel.name:
             return None
-        return store.channels_dir() / f"{self.channel.name}{store.SUFFIX}"
+        return paths.channels_dir() / f"{self.channel.name}.toml"
 
     def action_save(self) -> None:
         """Save the channel file (and the typed secret, to its source)."""
@@ -237,6 +250,8 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="save")
     def save_worker(self, channel: Channel, path: Path, password: str) -> None:
         """Write the file and store the secret, off the UI thread."""
+        from console import store
+
         profile = self.profiles.get(channel.provider)
         try:
             saved = store.save(channel, path, original=self.file, profile=profile)
@@ -258,6 +273,8 @@ class MainScreen(Screen[None]):
 
     def store_secret(self, channel: Channel, password: str) -> None:
         """Put the typed secret in the keyring (called from a worker thread)."""
+        from console import secrets
+
         try:
             secrets.store_secret(channel, password)
         except secrets.NoKeyringError:
@@ -291,6 +308,7 @@ class MainScreen(Screen[None]):
     @work
     async def action_open(self) -> None:
         """Pick a saved channel and load it into the editor."""
+        from console import store
         from console.tui.screens.open_channel import OpenChannel
 
         listed = store.list_channels()
@@ -394,6 +412,8 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="check")
     async def run_test(self, channel: Channel) -> None:
         """Check the channel against the simulator, stage by stage."""
+        from console.tui.checking import simulated_target
+
         try:
             simulator = await self.rehearsal.start(channel.provider)
         except (OSError, ValueError, KeyError) as error:
@@ -414,6 +434,8 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="check")
     async def run_live_test(self, channel: Channel) -> None:
         """Ask, read the secret off the UI thread, then check the real server."""
+        from console import secrets
+        from console.tui.checking import live_target
         from console.tui.screens.confirm import Confirm
 
         where = f"{channel.server.host}:{channel.server.port}"
@@ -438,6 +460,8 @@ class MainScreen(Screen[None]):
 
     async def show_check(self, target: Target) -> None:
         """Run a check, lighting stages up, then the transcript and any diagnosis."""
+        from console.check import plan, run_check
+
         lights = self.query_one(StageLights)
         log = self.query_one("#transcript", RichLog)
         card = self.query_one(DiagnosisCard)
@@ -483,6 +507,9 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="check")
     async def run_burst(self, channel: Channel, count: int, rate: float | None) -> None:
         """Pace count test messages into the simulator on its virtual clock."""
+        from console.burst import run_burst
+        from console.tui.checking import simulated_target
+
         panel = self.query_one(BurstPanel)
         try:
             simulator = await self.rehearsal.start(channel.provider)

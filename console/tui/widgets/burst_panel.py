@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, ProgressBar, Static
 
-from console.burst import Summary
 from console.tui.widgets.minute_chart import MinuteChart, MinuteCounts
+
+if TYPE_CHECKING:
+    from console.burst import Summary
 
 
 class BurstPanel(Vertical):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.widgets import Static
 
-from console.diagnosis import Diagnosis
+if TYPE_CHECKING:
+    from console.diagnosis import Diagnosis
 
 
 class DiagnosisCard(Static):
