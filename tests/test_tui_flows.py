@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import keyring
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar, RadioSet, RichLog
 
@@ -17,6 +18,7 @@ from console.tui.widgets.diagnosis_card import DiagnosisCard
 from console.tui.widgets.minute_chart import MinuteChart, MinuteCounts
 from console.tui.widgets.stage_lights import StageLights
 from console.tui.widgets.toml_preview import TomlPreview
+from simulator.server import Simulator
 
 ALICE = "alice@contoso.com"
 PASSWORD = "Canary-Pa55word-7f3e"
@@ -256,3 +258,71 @@ async def test_burst_of_40_at_the_office365_limit() -> None:
         assert ALICE in headers and "Subject" in headers
         await pilot.press("escape")
         assert app.screen is screen
+
+
+async def test_trainer_toggles_fail_the_check_where_the_provider_would() -> None:
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await office365_personal_channel(pilot)
+        await type_into(pilot, "auth-username", ALICE)
+        await type_into(pilot, "sender-from", ALICE)
+        lights = screen.query_one(StageLights)
+        expected = {
+            2: ("auth", "5.7.139"),  # SMTP AUTH disabled for the tenant
+            7: ("data", "5.2.252"),  # send-as denied, only after the message body
+            6: ("starttls", ""),  # the server stops offering STARTTLS
+            4: ("data", "5.2.0"),  # the day's quota used up
+        }
+        for position, (stage, code) in expected.items():
+            await pilot.press("f7")
+            await pilot.press("home", *["down"] * position, "space")
+            await pilot.press("ctrl+t")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert lights.states[stage] == "failed", (position, lights.states)
+            assert screen.diagnosis is not None
+            assert code in screen.diagnosis.reply
+            await pilot.press("f7", "home", *["down"] * position, "space")  # switch it off
+        await pilot.press("ctrl+t")
+        await app.workers.wait_for_complete()
+        assert set(lights.states.values()) == {"ok"}
+        assert screen.rehearsal.active == set()
+
+
+async def test_live_test_after_yes_verifies_the_certificate() -> None:
+    async with Simulator("office365") as live:  # stands in for a server we do not trust
+        app = ConsoleApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await office365_personal_channel(pilot)
+            await type_into(pilot, "server-host", "127.0.0.1")
+            await type_into(pilot, "server-port", str(live.port))
+            await type_into(pilot, "auth-username", ALICE)
+            await type_into(pilot, "sender-from", ALICE)
+            await type_into(pilot, "auth-password", PASSWORD)
+            await pilot.press("ctrl+l")
+            await settle(pilot, lambda: type(app.screen).__name__ == "Confirm")
+            await pilot.press("y")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            lights = screen.query_one(StageLights)
+            assert lights.states["certificate"] == "failed"
+            assert lights.states["auth"] == "skipped"
+            transcript = "\n".join(line.text for line in screen.query_one("#transcript").lines)
+            assert f"127.0.0.1:{live.port}" in transcript
+            assert PASSWORD not in transcript
+            assert live.mailbox.messages == []
+
+
+async def test_an_unexpected_error_is_a_notification(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the wire fell out")
+
+    monkeypatch.setattr("console.check.run_check", broken)
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+t")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running
+        messages = [str(n.message) for n in app._notifications]
+        assert any("the wire fell out" in message for message in messages)

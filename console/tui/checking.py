@@ -46,4 +46,7 @@ def simulated_target(channel: Channel, simulator: Simulator, secret: str) -> Tar
         tls_context=simulator.client_ssl_context(),
         channel_name=channel.name,
         simulated=True,
+        # A rehearsal sends its test message too: refusals after the body (send-as,
+        # quota) only show there, and the message lands in the Messages tab.
+        send=True,
     )

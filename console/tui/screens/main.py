@@ -24,6 +24,7 @@ from textual.widgets import (
 from console import paths
 from console.channel import Channel, draft, validate
 from console.guide import Faq, Guide
+from console.tui.errors import notify_errors
 from console.tui.messages import ChannelEdited, ShowFaq, StartChannel, TrainerToggled
 from console.tui.rehearsal import REHEARSAL_SECRET, Rehearsal
 from console.tui.widgets.burst_panel import BurstPanel
@@ -248,6 +249,7 @@ class MainScreen(Screen[None]):
         self.save_worker(self.channel, path, self.query_one(ChannelForm).password())
 
     @work(thread=True, exclusive=True, group="save")
+    @notify_errors("Saving")
     def save_worker(self, channel: Channel, path: Path, password: str) -> None:
         """Write the file and store the secret, off the UI thread."""
         from console import store
@@ -333,6 +335,7 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------- simulator
 
     @work(exclusive=True, group="simulator")
+    @notify_errors("Starting the simulator")
     async def start_simulator(self, provider: str) -> None:
         """Run the simulator for the channel's provider on a free loopback port."""
         if provider not in self.profiles:
@@ -410,6 +413,7 @@ class MainScreen(Screen[None]):
         self.run_test(self.channel)
 
     @work(exclusive=True, group="check")
+    @notify_errors("The check")
     async def run_test(self, channel: Channel) -> None:
         """Check the channel against the simulator, stage by stage."""
         from console.tui.checking import simulated_target
@@ -432,6 +436,7 @@ class MainScreen(Screen[None]):
         self.run_live_test(self.channel)
 
     @work(exclusive=True, group="check")
+    @notify_errors("The live check")
     async def run_live_test(self, channel: Channel) -> None:
         """Ask, read the secret off the UI thread, then check the real server."""
         from console import secrets
@@ -505,6 +510,7 @@ class MainScreen(Screen[None]):
         self.action_burst()
 
     @work(exclusive=True, group="check")
+    @notify_errors("The burst")
     async def run_burst(self, channel: Channel, count: int, rate: float | None) -> None:
         """Pace count test messages into the simulator on its virtual clock."""
         from console.burst import run_burst

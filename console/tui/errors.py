@@ -1,0 +1,49 @@
+"""Errors in workers become notifications, never tracebacks."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from textual.screen import Screen
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def notify_errors(what: str) -> Callable[[Method], Method]:
+    """Report an unexpected exception in the decorated method as an error notification."""
+
+    def decorate(method: Method) -> Method:
+        def report(node: Screen[Any], error: Exception) -> None:
+            message = f"{what} failed: {type(error).__name__}: {error}"
+            if node.app._thread_id == threading.get_ident():
+                node.notify(message, severity="error", timeout=12)
+            else:
+                node.app.call_from_thread(node.notify, message, severity="error", timeout=12)
+
+        if inspect.iscoroutinefunction(method):
+
+            @functools.wraps(method)
+            async def run_async(node: Screen[Any], *args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await method(node, *args, **kwargs)
+                except Exception as error:
+                    report(node, error)
+                    return None
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(method)
+        def run(node: Screen[Any], *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(node, *args, **kwargs)
+            except Exception as error:
+                report(node, error)
+                return None
+
+        return run  # type: ignore[return-value]
+
+    return decorate
