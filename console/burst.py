@@ -21,7 +21,8 @@ from aiosmtplib.errors import (
     SMTPResponseException,
 )
 
-from console.check import Target, tls_context
+from console.check import Target
+from console.check_tls import tls_context
 from console.diagnosis import Diagnosis, diagnose, diagnose_failure, flatten
 from console.redact import Redactor
 from simulator.clock import VirtualClock

@@ -20,14 +20,9 @@ from aiosmtplib.protocol import SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
 from console.channel import Channel
+from console.check_tls import certificate_summary, tls_context, tls_failure_kind
 from console.diagnosis import Diagnosis, diagnose, diagnose_failure, flatten
-from console.redact import MASK, Redactor, TranscriptMasker
-from simulator.clock import VirtualClock
-from simulator.profile import Profile
-from simulator.profile import load as load_profile_by_id
-from simulator.scenario import Scenario
-from simulator.server import Simulator
-from simulator.state import Account
+from console.redact import Redactor, TranscriptMasker
 
 Status = Literal["pending", "running", "ok", "failed", "skipped"]
 IMPLICIT_TLS_PORTS = frozenset({465, 2465})
@@ -158,60 +153,6 @@ def plan(target: Target) -> list[str]:
     if target.send:
         names.append("data")
     return [*names, "quit"]
-
-
-def tls_context(target: Target) -> ssl.SSLContext:
-    """The client TLS context: the target's own, the system's, or unverified when asked."""
-    if target.insecure:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    return target.tls_context or ssl.create_default_context()
-
-
-def tls_failure_kind(error: BaseException) -> str:
-    """Which catalogue failure a TLS error is."""
-    if isinstance(error, ssl.SSLCertVerificationError):
-        message = (error.verify_message or str(error)).lower()
-        if error.verify_code in (9, 10) or "expired" in message or "not yet valid" in message:
-            return "cert-expired"
-        if error.verify_code in (18, 19) or "self-signed" in message or "self signed" in message:
-            return "cert-self-signed"
-        if error.verify_code == 62 or "mismatch" in message:
-            return "cert-hostname"
-        return "cert-untrusted"
-    text = str(error).lower()
-    plain_answer = ("wrong version number", "record layer failure", "packet length too long")
-    if any(words in text for words in (*plain_answer, "unknown protocol", "http request")):
-        return "tls-on-starttls-port"
-    return "tls-handshake"
-
-
-def _certificate_summary(transport: asyncio.BaseTransport, verified: bool) -> dict[str, str]:
-    peer = transport.get_extra_info("peercert") or {}
-    sslobj = transport.get_extra_info("ssl_object")
-    summary = {"verified": "yes" if verified else "no (--insecure)"}
-    if sslobj is not None:
-        summary["protocol"] = str(sslobj.version())
-        cipher = sslobj.cipher()
-        if cipher:
-            summary["cipher"] = str(cipher[0])
-    if peer:
-        summary["subject"] = _name(peer.get("subject", ()))
-        summary["issuer"] = _name(peer.get("issuer", ()))
-        summary["expires"] = str(peer.get("notAfter", ""))
-        names = [
-            value for kind, value in peer.get("subjectAltName", ()) if kind in ("DNS", "IP Address")
-        ]
-        if names:
-            summary["names"] = ", ".join(names)
-    return summary
-
-
-def _name(rdns: Any) -> str:
-    parts = [f"{key}={value}" for rdn in rdns for key, value in rdn]
-    return ", ".join(parts)
 
 
 class _Session:
@@ -380,7 +321,7 @@ class _Session:
 
     def _tls_detail(self) -> str:
         assert self.transport is not None
-        self.report.certificate = _certificate_summary(self.transport, not self.target.insecure)
+        self.report.certificate = certificate_summary(self.transport, not self.target.insecure)
         cert = self.report.certificate
         self.note(f"TLS {cert.get('protocol', '')} {cert.get('cipher', '')}".strip())
         return str(cert.get("protocol", ""))
@@ -419,11 +360,14 @@ class _Session:
         response = await self._guarded(f"EHLO {name}", "ehlo")
         if response.code != 250:
             raise self.refused(response, "ehlo")
+        self._read_extensions(response)
+        return " ".join(sorted(self.extensions))
+
+    def _read_extensions(self, response: SMTPResponse) -> None:
         self.extensions = {}
         for line in response.message.split("\n")[1:]:
             keyword, _, params = line.strip().partition(" ")
             self.extensions[keyword.upper()] = params
-        return " ".join(sorted(self.extensions))
 
     def _ehlo_name(self) -> str:
         sock = self.sock
@@ -467,10 +411,7 @@ class _Session:
         response = await self._guarded(f"EHLO {self._ehlo_name()}", "starttls")
         if response.code != 250:
             raise self.refused(response, "ehlo")
-        self.extensions = {}
-        for line in response.message.split("\n")[1:]:
-            keyword, _, params = line.strip().partition(" ")
-            self.extensions[keyword.upper()] = params
+        self._read_extensions(response)
         return detail
 
     async def auth(self) -> str:
@@ -648,58 +589,6 @@ async def iter_check(target: Target) -> AsyncIterator[Stage | Report]:
         task.cancel()
 
 
-_MARKS = {"ok": "ok", "failed": "FAIL", "skipped": "skip", "pending": "", "running": ".."}
-
-
-def render_heading(target: Target) -> str:
-    """The first line of a check's text output."""
-    where = f"{target.host} port {target.port} ({target.security})"
-    name = target.channel_name or where
-    return f"check {name}" + (" against the simulator" if target.simulated else "")
-
-
-def render_stage(stage: Stage) -> str:
-    """One stage as a line: mark, name, time taken, detail."""
-    timing = f"{stage.seconds * 1000:7.1f} ms" if stage.status in ("ok", "failed") else " " * 10
-    return f"  {_MARKS[stage.status]:<4} {stage.name:<12}{timing}  {stage.detail}".rstrip()
-
-
-def render_report(report: Report, *, stages: bool = True, transcript: bool = True) -> str:
-    """Plain text for a terminal: stages with timings, certificate, transcript, diagnosis."""
-    lines = [render_heading(report.target)] if stages else []
-    if stages:
-        lines += [render_stage(stage) for stage in report.stages]
-    if report.certificate:
-        cert = report.certificate
-        lines.append("certificate: " + "; ".join(f"{k} {v}" for k, v in cert.items()))
-    if transcript:
-        lines.append("transcript:")
-        lines += [f"  {line}" for line in report.transcript]
-    failed = report.failed_stage
-    if failed is None:
-        lines.append(f"passed in {report.seconds * 1000:.0f} ms")
-    else:
-        lines.append(f"failed at {failed.name}")
-        if report.diagnosis is not None:
-            lines.append(report.diagnosis.render())
-    return "\n".join(lines)
-
-
-__all__ = [
-    "MASK",
-    "Line",
-    "Report",
-    "Stage",
-    "Target",
-    "iter_check",
-    "plan",
-    "render_heading",
-    "render_report",
-    "render_stage",
-    "run_check",
-]
-
-
 def target_for(
     channel: Channel,
     secret: str,
@@ -725,59 +614,4 @@ def target_for(
         insecure=insecure,
         send=send,
         channel_name=channel.name,
-    )
-
-
-def simulated_account(channel: Channel, secret: str, profile: Profile) -> Account:
-    """The account that makes the channel's own sign-in valid at the simulated provider."""
-    domain = channel.sender.address.rpartition("@")[2]
-    account = Account(
-        channel.auth.username,
-        send_as=[channel.sender.address],
-        verified_domains=[domain] if domain else [],
-    )
-    if channel.auth.method == "xoauth2":
-        account.tokens.append(secret)
-    elif profile.secret_kind == "app-password":
-        account.app_password, account.two_step = secret, True
-    else:
-        account.password = secret
-    return account
-
-
-@contextlib.asynccontextmanager
-async def simulated(
-    channel: Channel,
-    secret: str,
-    scenario: Scenario | None = None,
-    *,
-    clock: VirtualClock | None = None,
-) -> AsyncIterator[Simulator]:
-    """A running simulator of the channel's provider that accepts the channel's sign-in."""
-    profile = load_profile_by_id(channel.provider)
-    # A scenario that defines the channel's own user decides how that sign-in fares.
-    scripted = {a.username.lower() for a in scenario.accounts} if scenario else set()
-    mine = channel.auth.username.lower() in scripted or channel.auth.method == "none"
-    own = [] if mine else [simulated_account(channel, secret, profile)]
-    simulator = Simulator(
-        profile,
-        tls_port=0 if channel.server.security == "tls" else None,
-        accounts=own,
-        scenario=scenario,
-        clock=clock,
-    )
-    async with simulator:
-        yield simulator
-
-
-def retarget(target: Target, simulator: Simulator) -> Target:
-    """The same target pointed at the simulator, trusting its CA."""
-    port = simulator.tls_port if target.security == "tls" and simulator.tls_port else simulator.port
-    return replace(
-        target,
-        host=simulator.host,
-        port=port,
-        tls_name=simulator.host,
-        tls_context=simulator.client_ssl_context(),
-        simulated=True,
     )

@@ -10,8 +10,9 @@ import pytest
 from console import store
 from console.burst import Summary, run_burst
 from console.channel import Channel, draft
-from console.check import retarget, simulated, target_for
+from console.check import target_for
 from console.cli import main
+from console.rehearse import retarget, simulated
 from simulator.clock import VirtualClock
 from simulator.profile import load
 from simulator.server import Simulator

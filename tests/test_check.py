@@ -22,11 +22,10 @@ from console.check import (
     Target,
     iter_check,
     plan,
-    retarget,
     run_check,
-    simulated,
     target_for,
 )
+from console.rehearse import retarget, simulated
 from simulator.profile import load, load_all
 from simulator.server import Simulator
 

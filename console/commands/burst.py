@@ -10,7 +10,7 @@ import sys
 from console import exitcodes
 from console.burst import Summary, render_summary, run_burst
 from console.channel import Channel, is_address
-from console.check import retarget, simulated, target_for
+from console.check import target_for
 from console.commands.check import (
     UsageError,
     add_secret_options,
@@ -19,6 +19,7 @@ from console.commands.check import (
     obtain_secret,
     scenario_for,
 )
+from console.rehearse import retarget, simulated
 from simulator.clock import VirtualClock
 from simulator.scenario import Scenario
 

@@ -11,18 +11,9 @@ from dataclasses import dataclass
 
 from console import exitcodes, store
 from console.channel import Channel, is_address
-from console.check import (
-    Report,
-    Stage,
-    Target,
-    render_heading,
-    render_report,
-    render_stage,
-    retarget,
-    run_check,
-    simulated,
-    target_for,
-)
+from console.check import Report, Stage, Target, run_check, target_for
+from console.check_render import render_heading, render_report, render_stage
+from console.rehearse import retarget, simulated
 from console.secrets import SecretError, read_secret
 from simulator.profile import Profile, ProfileError, load
 from simulator.scenario import Scenario, ScenarioError, load_scenario, resolve_scenario

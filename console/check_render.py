@@ -1,0 +1,41 @@
+"""Plain-text rendering of a check for a terminal."""
+
+from __future__ import annotations
+
+from console.check import Report, Stage, Target
+
+_MARKS = {"ok": "ok", "failed": "FAIL", "skipped": "skip", "pending": "", "running": ".."}
+
+
+def render_heading(target: Target) -> str:
+    """The first line of a check's text output."""
+    where = f"{target.host} port {target.port} ({target.security})"
+    name = target.channel_name or where
+    return f"check {name}" + (" against the simulator" if target.simulated else "")
+
+
+def render_stage(stage: Stage) -> str:
+    """One stage as a line: mark, name, time taken, detail."""
+    timing = f"{stage.seconds * 1000:7.1f} ms" if stage.status in ("ok", "failed") else " " * 10
+    return f"  {_MARKS[stage.status]:<4} {stage.name:<12}{timing}  {stage.detail}".rstrip()
+
+
+def render_report(report: Report, *, stages: bool = True, transcript: bool = True) -> str:
+    """Plain text for a terminal: stages with timings, certificate, transcript, diagnosis."""
+    lines = [render_heading(report.target)] if stages else []
+    if stages:
+        lines += [render_stage(stage) for stage in report.stages]
+    if report.certificate:
+        cert = report.certificate
+        lines.append("certificate: " + "; ".join(f"{k} {v}" for k, v in cert.items()))
+    if transcript:
+        lines.append("transcript:")
+        lines += [f"  {line}" for line in report.transcript]
+    failed = report.failed_stage
+    if failed is None:
+        lines.append(f"passed in {report.seconds * 1000:.0f} ms")
+    else:
+        lines.append(f"failed at {failed.name}")
+        if report.diagnosis is not None:
+            lines.append(report.diagnosis.render())
+    return "\n".join(lines)
