@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,7 +105,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#captured", DataTable)
-        table.add_columns("#", "accepted", "from", "to", "subject", "")
+        table.add_columns("#", "accepted", "delivery", "to", "subject", "from")
         self.query_one("#diagnosis", DiagnosisCard).show(None)
         self.rehearsal.subscribe(self.on_simulator_event)
         if self.channel is not None:
@@ -384,12 +385,11 @@ class MainScreen(Screen[None]):
         messages = simulator.mailbox.messages
         for index in range(table.row_count, len(messages)):
             stored = messages[index]
-            when = _clock_text(simulator, stored.accepted_virtual)
-            mark = "delayed" if stored.delayed else ""
+            when = _clock_text(stored.accepted_virtual)
+            mark = "delayed" if stored.delayed else "on time"
             to = ", ".join(stored.recipients)
-            table.add_row(
-                str(index + 1), when, stored.envelope_from, to, stored.subject, mark, key=str(index)
-            )
+            row = (str(index + 1), when, mark, to, stored.subject, stored.envelope_from)
+            table.add_row(*row, key=str(index))
         self.query_one(TabbedContent).get_tab("tab-messages").label = f"Messages ({len(messages)})"
 
     @on(DataTable.RowSelected, "#captured")
@@ -551,7 +551,5 @@ class MainScreen(Screen[None]):
         return self.query_one(ChannelForm).password() or REHEARSAL_SECRET
 
 
-def _clock_text(simulator: object, virtual: float) -> str:
-    from datetime import UTC, datetime
-
+def _clock_text(virtual: float) -> str:
     return datetime.fromtimestamp(virtual, UTC).strftime("%H:%M:%S")

@@ -60,7 +60,7 @@ class BurstPanel(Vertical):
             + (f"   {data['failed']} failed" if data["failed"] else "")
         ]
         for diagnosis in summary.diagnoses[:2]:
-            lines.append(f"[b]{_escape(diagnosis.title)}[/b] {_escape(diagnosis.cause)}")
+            lines.append(f"[b]{_escape(diagnosis.title)}[/b]\n{_escape(diagnosis.cause)}")
         self.query_one("#burst-summary", Static).update("\n".join(lines))
         self.query_one(MinuteChart).show(
             [
