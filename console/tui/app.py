@@ -54,6 +54,9 @@ class ConsoleApp(App[int]):
             return
         for title, help_text, action in PALETTE:
             yield SystemCommand(title, help_text, lambda a=action: main.run_action(a))
+        for tab in ("Guide", "Channel", "Rehearse", "Burst", "Messages"):
+            show = f"show_tab('tab-{tab.lower()}')"
+            yield SystemCommand(f"Go to {tab}", f"The {tab} tab", lambda a=show: main.run_action(a))
         yield SystemCommand("Help", "The keys of the console", self.action_help)
 
 
