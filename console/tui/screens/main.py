@@ -129,7 +129,7 @@ class MainScreen(Screen[None]):
         if profile is None:
             self.notify(f"No provider profile {recommendation.provider!r}.", severity="error")
             return
-        name = recommendation.id if not self.path else f"{recommendation.id}-2"
+        name = _unused_name(recommendation.id)
         channel = draft(profile, name, **recommendation.overrides())
         self.file, self.path = None, None
         self.query_one(ChannelForm).fill(channel)
@@ -261,8 +261,9 @@ class MainScreen(Screen[None]):
         except store.ConflictError as error:
             self.app.call_from_thread(
                 self.notify,
-                f"{error}\nReopen it (ctrl+o) to see the other change; your edits are still here.",
-                title="Not saved: the file changed on disk",
+                f"{error}\nYour edits are still here: rename the channel, or reopen the file "
+                "(ctrl+o) to see the other change.",
+                title="Not saved",
                 severity="error",
                 timeout=12,
             )
@@ -426,6 +427,13 @@ class MainScreen(Screen[None]):
         secret = self._rehearsal_secret()
         self.rehearsal.prepare(channel, secret)
         target = simulated_target(channel, simulator, self.rehearsal.secret_for(secret))
+        if channel.auth.method == "none":
+            self.notify(
+                "The simulator imitates submission with a sign-in; relaying by network "
+                "address (direct send, connectors) is not rehearsed and will be refused.",
+                severity="warning",
+                timeout=10,
+            )
         await self.show_check(target)
 
     def action_live_test(self) -> None:
@@ -549,6 +557,13 @@ class MainScreen(Screen[None]):
 
     def _rehearsal_secret(self) -> str:
         return self.query_one(ChannelForm).password() or REHEARSAL_SECRET
+
+
+def _unused_name(base: str) -> str:
+    """base, or base-2, base-3... whichever has no saved file yet."""
+    folder = paths.channels_dir()
+    names = (base if n == 1 else f"{base}-{n}" for n in range(1, 1000))
+    return next(n for n in names if not (folder / f"{n}.toml").exists())
 
 
 def _clock_text(virtual: float) -> str:
