@@ -434,7 +434,14 @@ class MainScreen(Screen[None]):
                 severity="warning",
                 timeout=10,
             )
+        before = len(simulator.mailbox.messages)
         await self.show_check(target)
+        stored = simulator.mailbox.messages[before:]
+        if stored and stored[-1].delayed:
+            when = _clock_text(stored[-1].deliver_at_virtual)
+            self.query_one("#transcript", RichLog).write(
+                f"* accepted, but the provider holds it back until {when} (throttled)"
+            )
 
     def action_live_test(self) -> None:
         """The same check against the real server, after a confirmation."""
