@@ -79,8 +79,17 @@ class VirtualClock:
 
     def _wake_all(self) -> None:
         # Each sleeper re-checks the time and sleeps again if its moment has not come.
+        # advance() may come from another thread (a simulator run in the background).
+        try:
+            current = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
         for waker in list(self._wakers):
-            _wake(waker)
+            loop = waker.get_loop()
+            if loop is current:
+                _wake(waker)
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(_wake, waker)
 
 
 def _wake(waker: asyncio.Future[None]) -> None:

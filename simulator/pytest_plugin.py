@@ -7,12 +7,14 @@
 The marker takes the same keywords as simulator.server.Simulator, plus `scenario`
 (a Scenario, a file path or a lesson name) and `accounts` (Account objects or
 "USER:PASSWORD" strings). `smtp_simulator_factory` starts as many as a test needs.
+A plain `def` test (smtplib, a framework's mail code) takes `smtp_simulator_thread`:
+the same simulator, run on its own loop in a background thread.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,19 +89,24 @@ def _scenario(scenario: Scenario | str | Path | None) -> Scenario | None:
     return load_scenario(resolve_scenario(scenario))
 
 
-def _factory(started: list[Simulator]) -> SimulatorFactory:
+def build(
+    provider: str | None = None,
+    *,
+    scenario: Scenario | str | Path | None = None,
+    accounts: Iterable[Account | str] = (),
+    **options: Any,
+) -> Simulator:
+    """A Simulator (not started) from the marker's arguments."""
     from simulator.server import Simulator
 
-    async def start(
-        provider: str | None = None,
-        *,
-        scenario: Scenario | str | Path | None = None,
-        accounts: Iterable[Account | str] = (),
-        **options: Any,
-    ) -> Simulator:
-        loaded = _scenario(scenario)
-        chosen = provider or (loaded.provider if loaded else "office365")
-        simulator = Simulator(chosen, scenario=loaded, accounts=parse_accounts(accounts), **options)
+    loaded = _scenario(scenario)
+    chosen = provider or (loaded.provider if loaded else "office365")
+    return Simulator(chosen, scenario=loaded, accounts=parse_accounts(accounts), **options)
+
+
+def _factory(started: list[Simulator]) -> SimulatorFactory:
+    async def start(*args: Any, **kwargs: Any) -> Simulator:
+        simulator = build(*args, **kwargs)
         await simulator.start()
         started.append(simulator)
         return simulator
@@ -107,12 +114,37 @@ def _factory(started: list[Simulator]) -> SimulatorFactory:
     return start
 
 
+def _marker_arguments(request: pytest.FixtureRequest) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    marker = request.node.get_closest_marker(MARKER)
+    return (marker.args, marker.kwargs) if marker else ((), {})
+
+
+@pytest.fixture
+def smtp_simulator_thread(request: pytest.FixtureRequest) -> Iterator[Simulator]:
+    """A started Simulator in a background thread, for plain `def` tests and blocking clients."""
+    from simulator.server import in_background
+
+    args, kwargs = _marker_arguments(request)
+    with in_background(build(*args, **kwargs)) as simulator:
+        yield simulator
+
+
+SYNC_HINT = (
+    "{name} runs on the test's event loop, so it needs an `async def` test; "
+    "a plain `def` test (smtplib, a web framework's mail code) uses smtp_simulator_thread"
+)
+
 if HAS_PYTEST_ASYNCIO:
     import pytest_asyncio
 
     @pytest_asyncio.fixture
-    async def smtp_simulator_factory() -> AsyncIterator[SimulatorFactory]:
+    async def smtp_simulator_factory(
+        request: pytest.FixtureRequest,
+    ) -> AsyncIterator[SimulatorFactory]:
         """An async factory: `await smtp_simulator_factory("gmail", accounts=[...])`."""
+        if not inspect.iscoroutinefunction(request.function):
+            name = next(n for n in (MARKER, "smtp_simulator_factory") if n in request.fixturenames)
+            pytest.fail(SYNC_HINT.format(name=name), pytrace=False)
         started: list[Simulator] = []
         try:
             yield _factory(started)
@@ -125,8 +157,7 @@ if HAS_PYTEST_ASYNCIO:
         request: pytest.FixtureRequest, smtp_simulator_factory: SimulatorFactory
     ) -> Simulator:
         """A started Simulator on 127.0.0.1, configured by the smtp_simulator marker."""
-        marker = request.node.get_closest_marker(MARKER)
-        args, kwargs = (marker.args, marker.kwargs) if marker else ((), {})
+        args, kwargs = _marker_arguments(request)
         return await smtp_simulator_factory(*args, **kwargs)
 
 else:

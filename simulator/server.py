@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import ssl
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +27,7 @@ from simulator.state import Account, State
 from simulator.tls import TLSMaterial
 
 CLOSE_GRACE = 2.0  # seconds sessions get to close before their connections are cut
+THREAD_TIMEOUT = 30.0  # seconds a background simulator gets to start or stop
 
 
 class Simulator:
@@ -207,3 +210,21 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+@contextmanager
+def in_background(simulator: Simulator) -> Iterator[Simulator]:
+    """Run a simulator on its own event loop in a thread, for synchronous code (smtplib)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="smtp-simulator", daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(simulator.start(), loop).result(THREAD_TIMEOUT)
+        try:
+            yield simulator
+        finally:
+            asyncio.run_coroutine_threadsafe(simulator.stop(), loop).result(THREAD_TIMEOUT)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(THREAD_TIMEOUT)
+        loop.close()

@@ -1,6 +1,7 @@
 """The virtual clock: speed, advance, and sleepers that wake when time passes them."""
 
 import asyncio
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -91,3 +92,25 @@ async def test_cancelled_sleeper_leaves_no_waker() -> None:
     with pytest.raises(asyncio.CancelledError):
         await sleeper
     assert not clock._wakers
+
+
+def test_advance_from_another_thread_wakes_a_sleeper() -> None:
+    clock = VirtualClock(speed=0, start=1000.0)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        started = threading.Event()
+
+        async def sleeper() -> None:
+            started.set()  # in the same step, sleep_until registers its waker
+            await clock.sleep_until(1060.0)
+
+        sleeping = asyncio.run_coroutine_threadsafe(sleeper(), loop)
+        assert started.wait(5)
+        clock.advance(minutes=1)
+        sleeping.result(timeout=5)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()

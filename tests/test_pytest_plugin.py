@@ -124,6 +124,41 @@ async def test_factory(smtp_simulator_factory):
     result.assert_outcomes(passed=2)
 
 
+SYNC = """
+import smtplib
+
+import pytest
+
+
+@pytest.mark.smtp_simulator("office365", accounts=["alice@contoso.com:Secret-1"])
+def test_smtplib_in_a_plain_test(smtp_simulator_thread):
+    sim = smtp_simulator_thread
+    with smtplib.SMTP(sim.host, sim.port, timeout=5) as client:
+        client.starttls(context=sim.client_ssl_context())
+        client.login("alice@contoso.com", "Secret-1")
+        client.sendmail("alice@contoso.com", ["bob@example.org"], "Subject: hi\\r\\n\\r\\nHi.")
+    assert sim.mailbox.messages[0].recipients == ("bob@example.org",)
+    sim.control("disable_smtp_auth")
+    with smtplib.SMTP(sim.host, sim.port, timeout=5) as client:
+        client.starttls(context=sim.client_ssl_context())
+        with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+            client.login("alice@contoso.com", "Secret-1")
+    assert b"5.7.139" in refused.value.smtp_error
+
+
+def test_a_plain_test_asking_for_the_async_fixture(smtp_simulator):
+    pass
+"""
+
+
+def test_plain_tests_use_the_thread_fixture_and_are_told_so(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI.format(mode="strict"))
+    pytester.makepyfile(test_sync=SYNC)
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*smtp_simulator runs on the test's event loop*"])
+
+
 def test_accounts_from_strings_or_objects() -> None:
     bob = Account("bob@example.org", app_password="x")
     parsed = parse_accounts(["alice@contoso.com:pa:ss", bob])
