@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from simulator.profile import load_all
+from simulator.scenario import lessons as scenario_lessons
 
 REPO = Path(__file__).resolve().parent.parent
 # Taken before the autouse fixtures point XDG_CACHE_HOME (and so uv's cache) into tmp_path.
@@ -66,3 +67,13 @@ def test_installed_wheel_lists_every_profile_from_another_folder(tmp_path: Path)
     )
     assert text.returncode == 0
     assert all(provider in text.stdout for provider in listed)
+
+    lessons = subprocess.run(
+        [str(program), "simulate", "--list-lessons"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert lessons.returncode == 0
+    assert all(name in lessons.stdout for name in scenario_lessons())
