@@ -76,7 +76,8 @@ def parse_accounts(accounts: Iterable[Account | str]) -> list[Account]:
             continue
         username, colon, password = account.partition(":")
         if not colon or not username:
-            raise ValueError(f"an account must be USER:PASSWORD, not {username!r}...")
+            shown = f"{username!r}" if colon else "a value without a colon (not repeated)"
+            raise ValueError(f"an account must be USER:PASSWORD, not {shown}")
         parsed.append(Account(username=username, password=password))
     return parsed
 

@@ -165,5 +165,7 @@ def test_accounts_from_strings_or_objects() -> None:
     assert parsed[0] == Account("alice@contoso.com", password="pa:ss")
     assert parsed[1] is bob
     with pytest.raises(ValueError, match="USER:PASSWORD") as caught:
-        parse_accounts(["no-password-here"])
-    assert "no-password-here" in str(caught.value)
+        parse_accounts([":only-a-password"])
+    with pytest.raises(ValueError, match="USER:PASSWORD") as caught:
+        parse_accounts(["alice@contoso.com=Secret-pw"])  # a wrong separator
+    assert "Secret-pw" not in str(caught.value)

@@ -144,7 +144,8 @@ async def test_port_in_use_is_bad_input() -> None:
     [
         (["nosuch"], "unknown provider 'nosuch'"),
         ([], "name a PROVIDER"),
-        (["office365", "--account", "alice"], "--account 'alice': expected USER:PASSWORD"),
+        (["office365", "--account", "alice:"], "--account 'alice': expected USER:PASSWORD"),
+        (["office365", "--account", "alice=Secret-pw"], "--account: expected USER:PASSWORD"),
         (["office365", "--host", "0.0.0.0"], "add --allow-remote"),
         (["office365", "--host", "192.0.2.1"], "not a loopback address"),
         (["office365", "--clock-speed", "-2"], "--clock-speed -2.0: must be 0 or more"),
@@ -158,6 +159,7 @@ def test_bad_input_exits_2_with_a_message(
 ) -> None:
     assert main(["simulate", *args]) == 2
     err = capsys.readouterr().err
+    assert "Secret-pw" not in err
     assert message in err and "Traceback" not in err
 
 

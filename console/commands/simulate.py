@@ -118,8 +118,10 @@ def list_lessons() -> int:
 def parse_account(text: str) -> Account:
     """USER:PASSWORD (the password may itself contain colons)."""
     user, colon, password = text.partition(":")
-    if not colon or not user or not password:
-        raise BadInput(f"--account {user or text!r}: expected USER:PASSWORD")
+    if not colon:  # maybe another separator: the value may hold a password, so it is not shown
+        raise BadInput("--account: expected USER:PASSWORD (the value is not repeated)")
+    if not user or not password:
+        raise BadInput(f"--account {user!r}: expected USER:PASSWORD, both non-empty")
     return Account(username=user, password=password)
 
 
