@@ -73,6 +73,7 @@ _FAULT_KEYS = tuple(f.name for f in fields(FaultConfig))
 _INJECTION_KEYS = ("command", "probability", "reply")
 _EVENT_KEYS = ("at", "action", "user", "value", "note")
 _LIMIT_KEYS = tuple(f.name for f in fields(Limits))
+_SECRET_KEYS = ("password", "app_password", "tokens", "value")  # never repeated in errors
 _KIND_NAMES = {
     str: "a string",
     int: "a whole number",
@@ -193,7 +194,10 @@ class _Table:
         if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             shown = [k for k in kinds if not (k is int and float in kinds)]
             names = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in shown)
-            raise self.fail(key, f"must be {names}, not {value!r}")
+            given = _KIND_NAMES.get(type(value), type(value).__name__)
+            raise self.fail(
+                key, f"must be {names}, not {given if key in _SECRET_KEYS else repr(value)}"
+            )
         return value
 
     def strings(self, key: str) -> list[str]:

@@ -128,7 +128,9 @@ def test_minimal_scenario_has_defaults(tmp_path: Path) -> None:
         ('user = "Alice@contoso.com"', 'user = "eve@x.org"', "events[1].user", "not one of"),
         ('at = "10m"', 'at = "soon"', "events[1].at", "must be a duration"),
         ('note = "changed"', "colour = 1", "events[1].colour", "not a known field"),
-        ('value = "two"', "value = 2", "events[1].value", "must be a string"),
+        ('value = "two"', "value = 2", "events[1].value", "must be a string, not a whole number"),
+        ('password = "one"', "password = 31415926", "accounts[0].password", "not a whole number"),
+        ('tokens = ["t1", "t2"]', 'tokens = "tok-31415926"', "accounts[1].tokens", "not a string"),
         ("two_step = true", 'two_step = "yes"', "accounts[1].two_step", "must be true or false"),
         ('tokens = ["t1", "t2"]', "tokens = [1]", "accounts[1].tokens", "list of strings"),
         ('rate_mode = "refuse"', 'rate_mode = "drop"', "limits.rate_mode", "must be one of"),
@@ -156,6 +158,7 @@ def test_errors_name_path_line_and_field(
     assert reason in error.reason
     assert error.line == line_of(path, new)
     assert str(error).startswith(f"{path}:{error.line}: {field}: ")
+    assert "31415926" not in str(error)  # a secret's value is never repeated
 
 
 def test_user_on_a_tenant_action_is_refused(tmp_path: Path) -> None:
