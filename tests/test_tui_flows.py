@@ -87,7 +87,7 @@ async def test_guide_to_saved_office365_channel(channels_dir: Path, memory_keyri
         assert problems_shown(screen) == {}
         assert screen.problem_count == 0
 
-        await type_into(pilot, "auth-password", PASSWORD, keys=True)
+        await type_into(pilot, "auth-password", PASSWORD)
         await pilot.press("ctrl+s")
         await app.workers.wait_for_complete()
         await pilot.pause()
