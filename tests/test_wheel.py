@@ -45,35 +45,20 @@ def test_installed_wheel_lists_every_profile_from_another_folder(tmp_path: Path)
 
     program = venv / ("Scripts/smtp-console.exe" if os.name == "nt" else "bin/smtp-console")
     env = {k: v for k, v in ENVIRONMENT.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    done = subprocess.run(
-        [str(program), "providers", "--json"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    listed = {entry["id"]: entry for entry in json.loads(done.stdout)}
+
+    def installed_command(*args: str) -> str:
+        command = [str(program), *args]
+        done = subprocess.run(command, cwd=elsewhere, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    listed = {entry["id"]: entry for entry in json.loads(installed_command("providers", "--json"))}
     assert set(listed) == set(load_all())
     for entry in listed.values():
         installed = Path(entry["path"])
         assert installed.is_relative_to(venv), "read from the installed package, not the repo"
         assert installed.parent.name == "profiles" and installed.parent.parent.name == "simulator"
         assert entry["replies"] and entry["endpoints"]
-
-    text = subprocess.run(
-        [str(program), "providers"], cwd=elsewhere, env=env, capture_output=True, text=True
-    )
-    assert text.returncode == 0
-    assert all(provider in text.stdout for provider in listed)
-
-    lessons = subprocess.run(
-        [str(program), "simulate", "--list-lessons"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert lessons.returncode == 0
-    assert all(name in lessons.stdout for name in scenario_lessons())
+    assert all(provider in installed_command("providers") for provider in listed)
+    lessons = installed_command("simulate", "--list-lessons")
+    assert all(name in lessons for name in scenario_lessons())
