@@ -48,7 +48,9 @@ def test_installed_wheel_lists_every_profile_from_another_folder(tmp_path: Path)
 
     def installed_command(*args: str) -> str:
         command = [str(program), *args]
-        done = subprocess.run(command, cwd=elsewhere, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            command, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
