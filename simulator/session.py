@@ -173,9 +173,8 @@ class ProviderSMTP(SMTP):
             return self.session_id
         if name in ("ip", "port"):
             peer = self.session.peer if self.session else None
-            if not isinstance(peer, tuple):
-                return "127.0.0.1" if name == "ip" else "0"
-            return str(peer[0] if name == "ip" else peer[1])
+            host, port = peer[:2] if isinstance(peer, tuple) else ("127.0.0.1", 0)
+            return str(host if name == "ip" else port)
         if name == "user":
             return wire.printable(self.user or "")
         if name == "sender":
