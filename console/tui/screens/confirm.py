@@ -22,8 +22,8 @@ class Confirm(ModalScreen[bool]):
     Confirm Button { margin-left: 2; }
     """
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+        Binding("y", "answer(True)", "Yes", id="confirm.yes", tooltip="Go ahead"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no", tooltip="Do nothing"),
     ]
 
     def __init__(self, question: str, yes: str = "Yes (y)", no: str = "No (n)") -> None:

@@ -53,7 +53,9 @@ class HelpScreen(ModalScreen[None]):
         width: 80; max-width: 100%; height: 90%; border: thick $accent; background: $surface;
     }
     """
-    BINDINGS = [Binding("escape,f1,q", "close", "Close", id="help.close")]
+    BINDINGS = [
+        Binding("escape,f1,q", "close", "Close", id="help.close", tooltip="Back to the console")
+    ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():

@@ -46,6 +46,12 @@ if TYPE_CHECKING:
     from simulator.events import Event
 
 TABS = ("tab-guide", "tab-channel", "tab-rehearse", "tab-burst", "tab-messages")
+FIRST_FIELD = {
+    "tab-channel": "#channel-name",
+    "tab-rehearse": "#trainer-toggles",
+    "tab-burst": "#burst-count",
+    "tab-messages": "#captured",
+}
 
 
 class MainScreen(Screen[None]):
@@ -53,17 +59,54 @@ class MainScreen(Screen[None]):
 
     BINDINGS = [
         Binding("f2", "toggle_faq", "FAQ", id="main.faq", tooltip="Show or hide the FAQ"),
-        Binding("f3", "toggle_preview", "Preview", id="main.preview"),
+        Binding(
+            "f3",
+            "toggle_preview",
+            "Preview",
+            id="main.preview",
+            tooltip="Show the file ctrl+s would write",
+        ),
         Binding("ctrl+s", "save", "Save", id="main.save", tooltip="Save the channel"),
-        Binding("ctrl+o", "open", "Open", id="main.open", show=False),
-        Binding("ctrl+n", "new", "New", id="main.new", show=False),
+        Binding(
+            "ctrl+o", "open", "Open", id="main.open", show=False, tooltip="Open a saved channel"
+        ),
+        Binding(
+            "ctrl+n", "new", "New", id="main.new", show=False, tooltip="Start again from the guide"
+        ),
         Binding("ctrl+t", "test", "Test", id="main.test", tooltip="Check against the simulator"),
         Binding("ctrl+b", "burst", "Burst", id="main.burst", tooltip="Send a burst"),
-        Binding("ctrl+l", "live_test", "Live", id="main.live", show=False),
-        Binding("g", "read_guide", "Read guide", id="main.read-guide"),
-        Binding("slash", "search_faq", "Search FAQ", id="main.search-faq", show=False),
+        Binding(
+            "ctrl+l",
+            "live_test",
+            "Live",
+            id="main.live",
+            show=False,
+            tooltip="The check against the real server",
+        ),
+        Binding(
+            "g",
+            "read_guide",
+            "Read guide",
+            id="main.read-guide",
+            tooltip="Open the FAQ entry the diagnosis names",
+        ),
+        Binding(
+            "slash",
+            "search_faq",
+            "Search FAQ",
+            id="main.search-faq",
+            show=False,
+            tooltip="Jump to the FAQ search box",
+        ),
         *[
-            Binding(f"f{n}", f"show_tab('{tab}')", tab[4:].title(), id=f"main.{tab}", show=False)
+            Binding(
+                f"f{n}",
+                f"show_tab('{tab}')",
+                tab[4:].title(),
+                id=f"main.{tab}",
+                show=False,
+                tooltip=f"The {tab[4:].title()} tab",
+            )
             for n, tab in enumerate(TABS, 5)
         ],
     ]
@@ -134,7 +177,6 @@ class MainScreen(Screen[None]):
         self.file, self.path = None, None
         self.query_one(ChannelForm).fill(channel)
         self.action_show_tab("tab-channel")
-        self.query_one("#channel-name", Input).focus()
         self.notify(f"Channel drafted from: {recommendation.title}", title="Guide")
 
     def action_toggle_faq(self) -> None:
@@ -158,25 +200,18 @@ class MainScreen(Screen[None]):
             self.query_one("#faq-questions").focus()
 
     def action_show_tab(self, tab: str) -> None:
-        """Switch to a tab."""
+        """Switch to a tab and focus its first field."""
         self.remove_class("-faq-shown")
         self.query_one(TabbedContent).active = tab
+        if tab == "tab-guide":
+            self.query_one(GuidePanel).focus_step()
+        else:
+            self.query_one(FIRST_FIELD[tab]).focus()
 
     @on(TabbedContent.TabActivated)
-    def tab_changed(self, event: TabbedContent.TabActivated) -> None:
+    def tab_changed(self) -> None:
         self.refresh_bindings()
         self.update_preview()
-        first = {
-            "tab-guide": "#guide-options",
-            "tab-channel": "#channel-name",
-            "tab-rehearse": "#trainer-toggles",
-            "tab-burst": "#burst-count",
-            "tab-messages": "#captured",
-        }.get(event.pane.id or "")
-        if first == "#guide-options":
-            self.query_one(GuidePanel).focus_step()
-        elif first:
-            self.query_one(first).focus()
 
     def action_toggle_preview(self) -> None:
         """On narrow terminals, switch between the form and the file preview."""

@@ -20,7 +20,9 @@ class MessageViewer(ModalScreen[None]):
         width: 100%; height: 1fr; border: thick $accent; background: $surface;
     }
     """
-    BINDINGS = [Binding("escape,q", "close", "Close", id="message-viewer.close")]
+    BINDINGS = [
+        Binding("escape,q", "close", "Close", id="message-viewer.close", tooltip="Back to the list")
+    ]
 
     def __init__(self, message: StoredMessage) -> None:
         super().__init__()

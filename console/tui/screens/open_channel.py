@@ -25,7 +25,9 @@ class OpenChannel(ModalScreen[Path | None]):
     }
     OpenChannel OptionList { height: auto; max-height: 16; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="open-channel.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="open-channel.cancel", tooltip="Open nothing")
+    ]
 
     def __init__(self, channels: list[ListedChannel], folder: Path) -> None:
         super().__init__()

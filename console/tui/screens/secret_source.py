@@ -27,7 +27,15 @@ class SecretSourceDialog(ModalScreen[str | None]):
     SecretSourceDialog RadioSet { width: 100%; }
     SecretSourceDialog RadioSet { margin-top: 1; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="secret-source.cancel")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="secret-source.cancel",
+            tooltip="Keep the channel as it was",
+        )
+    ]
     AUTO_FOCUS = "#secret-kind"
 
     def compose(self) -> ComposeResult:

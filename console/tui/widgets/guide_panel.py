@@ -18,7 +18,14 @@ class GuidePanel(Vertical):
 
     BINDINGS = [
         Binding("backspace", "back", "Back", id="guide.back", tooltip="Undo the last answer"),
-        Binding("r", "restart", "Restart", id="guide.restart", show=False),
+        Binding(
+            "r",
+            "restart",
+            "Restart",
+            id="guide.restart",
+            show=False,
+            tooltip="Start the guide over",
+        ),
         Binding("c", "start", "Start", id="guide.start", tooltip="Open it in the editor"),
     ]
 
