@@ -126,6 +126,7 @@ def render_recommendation(node: Recommendation) -> str:
 
     return (
         f"[b $accent]{_escape(node.title)}[/]\n{_escape(node.summary)}\n"
+        "[dim]c: start a channel from this · backspace: back · r: start over[/dim]\n"
         + section("Why", node.reasons, "-")
         + section("Pros", node.pros, "+")
         + section("Cons", node.cons, "-")
