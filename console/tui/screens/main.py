@@ -11,6 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -29,6 +30,7 @@ from console.tui.errors import notify_errors
 from console.tui.messages import ChannelEdited, ShowFaq, StartChannel, TrainerToggled
 from console.tui.rehearsal import REHEARSAL_SECRET, Rehearsal
 from console.tui.widgets.burst_panel import BurstPanel
+from console.tui.widgets.captured_table import CapturedTable
 from console.tui.widgets.channel_form import ChannelForm
 from console.tui.widgets.diagnosis_card import DiagnosisCard
 from console.tui.widgets.faq_panel import FaqPanel
@@ -133,23 +135,28 @@ class MainScreen(Screen[None]):
                 with TabPane("Channel", id="tab-channel"), Horizontal(id="editor"):
                     yield ChannelForm(names, id="channel-form")
                     yield TomlPreview(id="toml-preview")
-                with TabPane("Rehearse", id="tab-rehearse"), Horizontal(id="rehearse"):
-                    yield TrainerPanel(id="trainer")
-                    with Vertical(id="check-area"):
-                        yield StageLights(id="stages")
-                        yield RichLog(id="transcript", wrap=True, markup=False, max_lines=2000)
-                        yield DiagnosisCard(id="diagnosis")
+                # The hidden tabs mount just after the first screen is up.
+                with TabPane("Rehearse", id="tab-rehearse"):
+                    yield Lazy(
+                        Horizontal(
+                            TrainerPanel(id="trainer"),
+                            Vertical(
+                                StageLights(id="stages"),
+                                RichLog(id="transcript", wrap=True, markup=False, max_lines=2000),
+                                DiagnosisCard(id="diagnosis"),
+                                id="check-area",
+                            ),
+                            id="rehearse",
+                        )
+                    )
                 with TabPane("Burst", id="tab-burst"):
-                    yield BurstPanel(id="burst")
+                    yield Lazy(BurstPanel(id="burst"))
                 with TabPane("Messages", id="tab-messages"):
-                    yield DataTable(id="captured", cursor_type="row", zebra_stripes=True)
+                    yield Lazy(CapturedTable(id="captured"))
             yield FaqPanel(self.faq, id="faq")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#captured", DataTable)
-        table.add_columns("#", "accepted", "delivery", "to", "subject", "from")
-        self.query_one("#diagnosis", DiagnosisCard).show(None)
         self.rehearsal.subscribe(self.on_simulator_event)
         if self.channel is not None:
             self.query_one(ChannelForm).fill(self.channel)
@@ -206,7 +213,8 @@ class MainScreen(Screen[None]):
         if tab == "tab-guide":
             self.query_one(GuidePanel).focus_step()
         else:
-            self.query_one(FIRST_FIELD[tab]).focus()
+            for field in self.query(FIRST_FIELD[tab]):  # none for an instant while lazy
+                field.focus()
 
     @on(TabbedContent.TabActivated)
     def tab_changed(self) -> None:
@@ -377,23 +385,24 @@ class MainScreen(Screen[None]):
         """Run the simulator for the channel's provider on a free loopback port."""
         if provider not in self.profiles:
             return
-        trainer = self.query_one(TrainerPanel)
         try:
-            simulator = await self.rehearsal.start(provider)
+            await self.rehearsal.start(provider)
         except (OSError, ValueError) as error:
             self.notify(f"The simulator did not start: {error}", severity="error")
             return
-        trainer.reset()
-        trainer.show_status(f"[b]{simulator.profile.name}[/b]\n127.0.0.1:{simulator.port}")
+        for trainer in self.query(TrainerPanel):
+            trainer.reset()
         self.tick_clock()
 
     def tick_clock(self) -> None:
-        """Show the simulator's virtual time."""
+        """Show the simulator, its address and its virtual time."""
         simulator = self.rehearsal.simulator
-        if simulator is not None:
-            stamp = simulator.clock.datetime().strftime("%a %d %b %H:%M:%S")
-            speed = simulator.clock.speed
-            self.query_one(TrainerPanel).show_clock(f"{stamp} (x{speed:g})")
+        if simulator is None:
+            return
+        stamp = simulator.clock.datetime().strftime("%a %d %b %H:%M:%S")
+        for trainer in self.query(TrainerPanel):
+            trainer.show_status(f"[b]{simulator.profile.name}[/b]\n127.0.0.1:{simulator.port}")
+            trainer.show_clock(f"{stamp} (x{simulator.clock.speed:g})")
 
     @on(TrainerToggled)
     def trainer_toggled(self, message: TrainerToggled) -> None:
@@ -417,15 +426,9 @@ class MainScreen(Screen[None]):
         simulator = self.rehearsal.simulator
         if simulator is None:
             return
-        table = self.query_one("#captured", DataTable)
         messages = simulator.mailbox.messages
-        for index in range(table.row_count, len(messages)):
-            stored = messages[index]
-            when = _clock_text(stored.accepted_virtual)
-            mark = "delayed" if stored.delayed else "on time"
-            to = ", ".join(stored.recipients)
-            row = (str(index + 1), when, mark, to, stored.subject, stored.envelope_from)
-            table.add_row(*row, key=str(index))
+        for table in self.query(CapturedTable):
+            table.show(messages)
         self.query_one(TabbedContent).get_tab("tab-messages").label = f"Messages ({len(messages)})"
 
     @on(DataTable.RowSelected, "#captured")

@@ -23,6 +23,9 @@ class StageLights(Static):
         self.states: dict[str, str] = {}
         self.order: list[str] = []
 
+    def on_mount(self) -> None:
+        self._draw()
+
     def reset(self, stages: Sequence[str]) -> None:
         """Every stage waiting again."""
         self.order, self.states = list(stages), {}
