@@ -88,7 +88,7 @@ class MainScreen(Screen[None]):
         Binding(
             "g",
             "read_guide",
-            "Read guide",
+            "Read",
             id="main.read-guide",
             tooltip="Open the FAQ entry the diagnosis names",
         ),
@@ -449,6 +449,11 @@ class MainScreen(Screen[None]):
             self.notify("Fix the fields marked in red first.", severity="error")
             return
         self.action_show_tab("tab-rehearse")
+        if self.problem_count:
+            self.notify(
+                f"The channel still has {self.problem_count} problem(s); testing it anyway.",
+                severity="warning",
+            )
         self.run_test(self.channel)
 
     @work(exclusive=True, group="check")
