@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import (
@@ -18,7 +18,6 @@ from textual.widgets import (
     DataTable,
     Footer,
     Input,
-    RichLog,
     TabbedContent,
     TabPane,
 )
@@ -32,10 +31,9 @@ from console.tui.rehearsal import REHEARSAL_SECRET, Rehearsal
 from console.tui.widgets.burst_panel import BurstPanel
 from console.tui.widgets.captured_table import CapturedTable
 from console.tui.widgets.channel_form import ChannelForm
-from console.tui.widgets.diagnosis_card import DiagnosisCard
+from console.tui.widgets.check_panel import CheckPanel
 from console.tui.widgets.faq_panel import FaqPanel
 from console.tui.widgets.guide_panel import GuidePanel
-from console.tui.widgets.stage_lights import StageLights
 from console.tui.widgets.toml_preview import TomlPreview
 from console.tui.widgets.trainer_panel import TrainerPanel
 from simulator.profile import Profile
@@ -140,12 +138,7 @@ class MainScreen(Screen[None]):
                     yield Lazy(
                         Horizontal(
                             TrainerPanel(id="trainer"),
-                            Vertical(
-                                StageLights(id="stages"),
-                                RichLog(id="transcript", wrap=True, markup=False, max_lines=2000),
-                                DiagnosisCard(id="diagnosis"),
-                                id="check-area",
-                            ),
+                            CheckPanel(id="check-area"),
                             id="rehearse",
                         )
                     )
@@ -482,8 +475,8 @@ class MainScreen(Screen[None]):
         stored = simulator.mailbox.messages[before:]
         if stored and stored[-1].delayed:
             when = _clock_text(stored[-1].deliver_at_virtual)
-            self.query_one("#transcript", RichLog).write(
-                f"* accepted, but the provider holds it back until {when} (throttled)"
+            self.query_one(CheckPanel).note(
+                f"accepted, but the provider holds it back until {when} (throttled)"
             )
 
     def action_live_test(self) -> None:
@@ -522,29 +515,13 @@ class MainScreen(Screen[None]):
         await self.show_check(live_target(channel, secret))
 
     async def show_check(self, target: Target) -> None:
-        """Run a check, lighting stages up, then the transcript and any diagnosis."""
-        from console.check import plan, run_check
-
-        lights = self.query_one(StageLights)
-        log = self.query_one("#transcript", RichLog)
-        card = self.query_one(DiagnosisCard)
-        lights.reset(plan(target))
-        log.clear()
-        card.show(None)
-        where = "the simulator" if target.simulated else f"{target.host}:{target.port}"
-        log.write(f"* checking {target.channel_name or 'the channel'} against {where}")
-        report = await run_check(target, lambda stage: lights.mark(stage.name, stage.status))
-        for line in report.transcript:
-            log.write(str(line))
+        """Run a check in the Rehearse tab and remember its diagnosis."""
+        report = await self.query_one(CheckPanel).run(target, self._faq_title)
         self.diagnosis = report.diagnosis
         failed = report.failed_stage
         if failed is None:
-            log.write(f"* passed in {report.seconds * 1000:.0f} ms")
             self.notify("Every stage passed.", title="Check passed")
         else:
-            log.write(f"* failed at {failed.name}: {failed.detail}")
-            title = self._faq_title(self.diagnosis.guide) if self.diagnosis else ""
-            card.show(self.diagnosis, title)
             self.notify(f"Failed at {failed.name}.", title="Check failed", severity="error")
         self.refresh_bindings()
 
