@@ -32,6 +32,7 @@ then test it for real.
 | ctrl+l | Live test against the real server (asks first) |
 | space | Rehearse: switch a trainer toggle |
 | g | Read the guide entry the diagnosis names |
+| enter | Messages: open the highlighted message; escape closes it |
 | ctrl+p | Command palette: every action by name |
 | f1 | This help |
 | ctrl+q | Quit |
