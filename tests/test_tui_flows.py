@@ -329,3 +329,22 @@ async def test_an_unexpected_error_is_a_notification(monkeypatch: pytest.MonkeyP
         assert app.is_running
         messages = [str(n.message) for n in app._notifications]
         assert any("the wire fell out" in message for message in messages)
+
+
+async def test_opening_a_channel_with_values_the_form_cannot_show(channels_dir: Path) -> None:
+    (channels_dir / "odd.toml").write_text(
+        'name = "odd"\nprovider = "office365"\nscope = "personal"\n'
+        '[server]\nhost = "smtp.office365.com"\nport = 587\nsecurity = "ssl"\n'
+        f'[auth]\nmethod = "login"\nusername = "{ALICE}"\nsecret = "keyring"\n'
+        f'[sender]\nfrom = "{ALICE}"\n'
+    )
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+o")
+        await settle(pilot, lambda: type(app.screen).__name__ == "OpenChannel")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running
+        messages = [str(n.message) for n in app._notifications]
+        assert any("server.security = 'ssl' is not one of" in message for message in messages)

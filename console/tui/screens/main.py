@@ -361,9 +361,16 @@ class MainScreen(Screen[None]):
             self.notify(str(error), title="Cannot open", severity="error")
             return
         self.file, self.path = opened, opened.path
-        self.query_one(ChannelForm).fill(opened.channel)
+        refused = self.query_one(ChannelForm).fill(opened.channel)
         self.action_show_tab("tab-channel")
         self.notify(f"Opened {opened.path}")
+        if refused:
+            self.notify(
+                "\n".join(refused) + "\nThe form keeps its previous choice there; check it.",
+                title="Values the form cannot show",
+                severity="warning",
+                timeout=12,
+            )
 
     def action_new(self) -> None:
         """Back to the guide to start a new channel."""

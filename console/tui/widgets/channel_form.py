@@ -109,8 +109,8 @@ class ChannelForm(VerticalScroll):
         yield Horizontal(Label(title, classes="field-label"), *widgets, classes="field-row")
         yield Static(classes="problem", id=problem_id(field))
 
-    def fill(self, channel: Channel) -> None:
-        """Put a channel's values into the fields."""
+    def fill(self, channel: Channel) -> list[str]:
+        """Put a channel's values into the fields; return the values no field can show."""
         kind, _, detail = channel.auth.secret.partition(":")
         values: dict[str, Any] = {
             "channel-name": channel.name,
@@ -130,13 +130,27 @@ class ChannelForm(VerticalScroll):
             if channel.messages_per_minute is None
             else str(channel.messages_per_minute),
         }
+        choices = {
+            "channel-provider": tuple(self.providers),
+            "channel-scope": SCOPES,
+            "server-security": SECURITIES,
+            "auth-method": AUTH_METHODS,
+        }
+        refused = [
+            f"{widget_id.replace('-', '.', 1)} = {values[widget_id]!r} is not one of "
+            + ", ".join(allowed)
+            for widget_id, allowed in choices.items()
+            if values[widget_id] not in allowed
+        ]
         with self.prevent(Input.Changed, Select.Changed):
             for widget_id, value in values.items():
                 widget = self.query_one(f"#{widget_id}")
-                if isinstance(widget, (Select, Input)):
+                allowed = value in choices.get(widget_id, SECRET_KINDS)
+                if isinstance(widget, Input) or (isinstance(widget, Select) and allowed):
                     widget.value = value
         self._show_detail()
         self.edited()
+        return refused
 
     def password(self) -> str:
         """The secret typed in this session (never saved to the file)."""
