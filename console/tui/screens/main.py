@@ -336,6 +336,7 @@ class MainScreen(Screen[None]):
         self.notify("The secret is in the system keyring.", title="Secret stored")
 
     @work
+    @notify_errors("Choosing where the secret lives")
     async def ask_secret_source(self) -> None:
         """No keyring: let the user choose another source, then save again."""
         from console.tui.screens.secret_source import SecretSourceDialog
@@ -346,6 +347,7 @@ class MainScreen(Screen[None]):
             self.action_save()
 
     @work
+    @notify_errors("Opening a channel")
     async def action_open(self) -> None:
         """Pick a saved channel and load it into the editor."""
         from console import store
