@@ -500,7 +500,7 @@ class MainScreen(Screen[None]):
     async def run_live_test(self, channel: Channel) -> None:
         """Ask, read the secret off the UI thread, then check the real server."""
         from console import secrets
-        from console.tui.checking import live_target
+        from console.check import target_for
         from console.tui.screens.confirm import Confirm
 
         where = f"{channel.server.host}:{channel.server.port}"
@@ -521,7 +521,7 @@ class MainScreen(Screen[None]):
                 self.notify(str(error), title="No secret", severity="error", timeout=12)
                 return
         self.action_show_tab("tab-rehearse")
-        await self.show_check(live_target(channel, secret))
+        await self.show_check(target_for(channel, secret))
 
     async def show_check(self, target: Target) -> None:
         """Run a check in the Rehearse tab and remember its diagnosis."""
