@@ -15,6 +15,7 @@ from console.tui.screens.main import MainScreen
 from console.tui.screens.message_viewer import MessageViewer
 from console.tui.screens.secret_source import SecretSourceDialog
 from console.tui.widgets.diagnosis_card import DiagnosisCard
+from console.tui.widgets.editor_pane import EditorPane
 from console.tui.widgets.minute_chart import MinuteChart, MinuteCounts
 from console.tui.widgets.stage_lights import StageLights
 from console.tui.widgets.toml_preview import TomlPreview
@@ -200,7 +201,7 @@ async def test_open_a_saved_channel(channels_dir: Path) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen.query_one("#channel-name", Input).value == "desk"
-        assert screen.path == channels_dir / "desk.toml"
+        assert screen.query_one(EditorPane).path == channels_dir / "desk.toml"
         assert "# the front desk" in screen.query_one(TomlPreview).text
 
 

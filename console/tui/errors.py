@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from textual.screen import Screen
+from textual.widget import Widget
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
@@ -17,7 +17,7 @@ def notify_errors(what: str) -> Callable[[Method], Method]:
     """Report an unexpected exception in the decorated method as an error notification."""
 
     def decorate(method: Method) -> Method:
-        def report(node: Screen[Any], error: Exception) -> None:
+        def report(node: Widget, error: Exception) -> None:
             message = f"{what} failed: {type(error).__name__}: {error}"
             if node.app._thread_id == threading.get_ident():
                 node.notify(message, severity="error", timeout=12)
@@ -27,7 +27,7 @@ def notify_errors(what: str) -> Callable[[Method], Method]:
         if inspect.iscoroutinefunction(method):
 
             @functools.wraps(method)
-            async def run_async(node: Screen[Any], *args: Any, **kwargs: Any) -> Any:
+            async def run_async(node: Widget, *args: Any, **kwargs: Any) -> Any:
                 try:
                     return await method(node, *args, **kwargs)
                 except Exception as error:
@@ -37,7 +37,7 @@ def notify_errors(what: str) -> Callable[[Method], Method]:
             return run_async  # type: ignore[return-value]
 
         @functools.wraps(method)
-        def run(node: Screen[Any], *args: Any, **kwargs: Any) -> Any:
+        def run(node: Widget, *args: Any, **kwargs: Any) -> Any:
             try:
                 return method(node, *args, **kwargs)
             except Exception as error:

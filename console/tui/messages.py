@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from console.channel import Channel
+from console.diagnosis import Diagnosis
 from console.guide import Recommendation
 
 
@@ -33,6 +34,14 @@ class ChannelEdited(Message):
 
 
 @dataclass
+class ChannelChanged(Message):
+    """The editor's channel, checked: None when a field cannot be read; how many problems."""
+
+    channel: Channel | None
+    problem_count: int
+
+
+@dataclass
 class TrainerToggled(Message):
     """A trainer switched a simulator behaviour on or off."""
 
@@ -45,3 +54,25 @@ class ViewMessage(Message):
     """Open the captured message at this index in the viewer."""
 
     index: int
+
+
+@dataclass
+class ShowTab(Message):
+    """Bring this tab to the front."""
+
+    tab: str
+
+
+@dataclass
+class TabLabel(Message):
+    """A tab's title changed (a count of problems or of messages)."""
+
+    tab: str
+    label: str
+
+
+@dataclass
+class DiagnosisChanged(Message):
+    """The latest check or burst ended with this diagnosis (None: nothing to read)."""
+
+    diagnosis: Diagnosis | None

@@ -1,0 +1,74 @@
+"""The Burst tab: sends the burst its panel sets up into the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.lazy import Lazy
+
+from console.channel import Channel
+from console.tui.errors import notify_errors
+from console.tui.messages import DiagnosisChanged
+from console.tui.rehearsal import REHEARSAL_SECRET, Rehearsal
+from console.tui.widgets.burst_panel import BurstPanel
+
+
+class BurstPane(Vertical):
+    """Paces many test messages into the simulator on its virtual clock."""
+
+    def __init__(
+        self, rehearsal: Rehearsal, typed_secret: Callable[[], str], *, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.rehearsal, self.typed_secret = rehearsal, typed_secret
+
+    def compose(self) -> ComposeResult:
+        # The panel mounts just after the first screen is up.
+        yield Lazy(BurstPanel(id="burst"))
+
+    def settings(self, channel: Channel | None) -> tuple[int, float | None] | None:
+        """The count and rate to send, or None after saying why no burst can start."""
+        settings = self.query_one(BurstPanel).settings()
+        if isinstance(settings, str):
+            self.notify(settings, severity="error")
+            return None
+        if channel is None:
+            self.notify("Fix the fields marked in red first.", severity="error")
+            return None
+        return settings
+
+    @work(exclusive=True, group="check")
+    @notify_errors("The burst")
+    async def run_burst(self, channel: Channel, count: int, rate: float | None) -> None:
+        """Pace count test messages into the simulator on its virtual clock."""
+        from console.burst import run_burst
+        from console.tui.checking import simulated_target
+
+        panel = self.query_one(BurstPanel)
+        try:
+            simulator = await self.rehearsal.start(channel.provider)
+        except (OSError, ValueError, KeyError) as error:
+            self.notify(f"The simulator did not start: {error}", severity="error")
+            return
+        secret = self.typed_secret() or REHEARSAL_SECRET
+        self.rehearsal.prepare(channel, secret)
+        target = simulated_target(channel, simulator, self.rehearsal.secret_for(secret))
+        panel.started(count, rate)
+        clock, speed = simulator.clock, simulator.clock.speed
+        clock.speed = 0  # frozen: pacing jumps the virtual clock, so a long burst takes no time
+        try:
+            summary = await run_burst(
+                target,
+                count,
+                rate=rate,
+                clock=clock,
+                mailbox=simulator.mailbox,
+                on_progress=panel.progress,
+            )
+        finally:
+            clock.speed = speed
+        panel.show_summary(summary)
+        self.post_message(DiagnosisChanged(summary.diagnoses[0] if summary.diagnoses else None))

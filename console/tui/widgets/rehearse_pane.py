@@ -1,0 +1,171 @@
+"""The Rehearse tab: the embedded simulator, the trainer's toggles and the staged check."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.lazy import Lazy
+
+from console.channel import Channel
+from console.guide import Faq
+from console.tui.errors import notify_errors
+from console.tui.messages import DiagnosisChanged, ShowTab, TrainerToggled
+from console.tui.rehearsal import REHEARSAL_SECRET, Rehearsal
+from console.tui.widgets.check_panel import CheckPanel
+from console.tui.widgets.trainer_panel import TrainerPanel
+
+if TYPE_CHECKING:
+    # The SMTP client and the simulator load on first use, after the first screen.
+    from console.check import Target
+
+
+class RehearsePane(Horizontal):
+    """Keeps a simulator on the channel's provider and checks the channel against it."""
+
+    def __init__(
+        self,
+        rehearsal: Rehearsal,
+        providers: Collection[str],
+        faq: Faq,
+        typed_secret: Callable[[], str],
+        *,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.rehearsal, self.providers = rehearsal, providers
+        self.faq, self.typed_secret = faq, typed_secret
+        self.channel: Channel | None = None
+        self.simulated_provider = ""
+
+    def compose(self) -> ComposeResult:
+        # The panels mount just after the first screen is up.
+        yield Lazy(TrainerPanel(id="trainer"))
+        yield Lazy(CheckPanel(id="check-area"))
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.tick_clock)
+
+    def follow(self, channel: Channel | None) -> None:
+        """The channel changed: keep the simulator on its provider."""
+        self.channel = channel
+        if channel and channel.provider != self.simulated_provider:
+            self.simulated_provider = channel.provider
+            self.start_simulator(channel.provider)
+
+    @work(exclusive=True, group="simulator")
+    @notify_errors("Starting the simulator")
+    async def start_simulator(self, provider: str) -> None:
+        """Run the simulator for the channel's provider on a free loopback port."""
+        if provider not in self.providers:
+            return
+        try:
+            await self.rehearsal.start(provider)
+        except (OSError, ValueError) as error:
+            self.notify(f"The simulator did not start: {error}", severity="error")
+            return
+        for trainer in self.query(TrainerPanel):
+            trainer.reset()
+        self.tick_clock()
+
+    def tick_clock(self) -> None:
+        """Show the simulator, its address and its virtual time."""
+        simulator = self.rehearsal.simulator
+        if simulator is None:
+            return
+        stamp = simulator.clock.datetime().strftime("%a %d %b %H:%M:%S")
+        for trainer in self.query(TrainerPanel):
+            trainer.show_status(f"[b]{simulator.profile.name}[/b]\n127.0.0.1:{simulator.port}")
+            trainer.show_clock(f"{stamp} (x{simulator.clock.speed:g})")
+
+    @on(TrainerToggled)
+    def trainer_toggled(self, message: TrainerToggled) -> None:
+        user = self.channel.auth.username if self.channel else None
+        if self.channel is not None:
+            self.rehearsal.prepare(self.channel, self.rehearsal_secret())
+        try:
+            text = self.rehearsal.toggle(message.toggle, message.on, user or None)
+        except KeyError as error:
+            self.notify(f"Cannot apply: {error}", severity="error")
+            return
+        self.notify(text, title="Trainer")
+
+    def rehearsal_secret(self) -> str:
+        """The typed secret, or a stand-in: the simulated account accepts either."""
+        return self.typed_secret() or REHEARSAL_SECRET
+
+    @work(exclusive=True, group="check")
+    @notify_errors("The check")
+    async def run_test(self, channel: Channel) -> None:
+        """Check the channel against the simulator, stage by stage."""
+        from console.tui.checking import simulated_target
+
+        try:
+            simulator = await self.rehearsal.start(channel.provider)
+        except (OSError, ValueError, KeyError) as error:
+            self.notify(f"The simulator did not start: {error}", severity="error")
+            return
+        secret = self.rehearsal_secret()
+        self.rehearsal.prepare(channel, secret)
+        target = simulated_target(channel, simulator, self.rehearsal.secret_for(secret))
+        if channel.auth.method == "none":
+            self.notify(
+                "The simulator imitates submission with a sign-in; relaying by network "
+                "address (direct send, connectors) is not rehearsed and will be refused.",
+                severity="warning",
+                timeout=10,
+            )
+        before = len(simulator.mailbox.messages)
+        await self.show_check(target)
+        stored = simulator.mailbox.messages[before:]
+        if stored and stored[-1].delayed:
+            when = datetime.fromtimestamp(stored[-1].deliver_at_virtual, UTC).strftime("%H:%M:%S")
+            self.query_one(CheckPanel).note(
+                f"accepted, but the provider holds it back until {when} (throttled)"
+            )
+
+    @work(exclusive=True, group="check")
+    @notify_errors("The live check")
+    async def run_live_test(self, channel: Channel) -> None:
+        """Ask, read the secret off the UI thread, then check the real server."""
+        from console import secrets
+        from console.check import target_for
+        from console.tui.screens.confirm import Confirm
+
+        where = f"{channel.server.host}:{channel.server.port}"
+        question = (
+            f"Connect to the real server {where} and sign in as "
+            f"{channel.auth.username or '(no login)'}?\nNo message is sent."
+        )
+        if not await self.app.push_screen_wait(Confirm(question, yes="Connect (y)")):
+            return
+        secret = self.typed_secret()
+        if not secret and channel.auth.method != "none":
+            if channel.auth.secret == "prompt":
+                self.notify("Type the secret in the Secret field first.", severity="warning")
+                return
+            try:
+                secret = await asyncio.to_thread(secrets.read_secret, channel)
+            except secrets.SecretError as error:
+                self.notify(str(error), title="No secret", severity="error", timeout=12)
+                return
+        self.post_message(ShowTab("tab-rehearse"))
+        await self.show_check(target_for(channel, secret))
+
+    async def show_check(self, target: Target) -> None:
+        """Run a check in the check panel and pass its diagnosis up."""
+        report = await self.query_one(CheckPanel).run(target, self._faq_title)
+        self.post_message(DiagnosisChanged(report.diagnosis))
+        failed = report.failed_stage
+        if failed is None:
+            self.notify("Every stage passed.", title="Check passed")
+        else:
+            self.notify(f"Failed at {failed.name}.", title="Check failed", severity="error")
+
+    def _faq_title(self, entry_id: str) -> str:
+        return self.faq.get(entry_id).question if entry_id in self.faq.ids() else entry_id
