@@ -158,8 +158,15 @@ def plan(target: Target) -> list[str]:
 class _Session:
     """One run of the check: owns the socket, the protocol and the transcript."""
 
-    def __init__(self, target: Target, report: Report, emit: Callable[[Stage], None]) -> None:
+    def __init__(
+        self,
+        target: Target,
+        report: Report,
+        emit: Callable[[Stage], None],
+        on_line: Callable[[Line], None] | None = None,
+    ) -> None:
         self.target, self.report, self.emit = target, report, emit
+        self.on_line = on_line
         self.redactor = Redactor([target.secret] if target.secret else [])
         self.masker = TranscriptMasker(self.redactor)
         self.loop = asyncio.get_running_loop()
@@ -172,20 +179,26 @@ class _Session:
     # transcript
 
     def note(self, text: str) -> None:
-        self.report.transcript.append(Line("*", self.redactor.mask(text), self._now()))
+        self._log("*", self.redactor.mask(text))
 
     def _now(self) -> float:
         return round(time.perf_counter() - self.started, 4)
 
+    def _log(self, direction: str, masked: str) -> None:
+        line = Line(direction, masked, self._now())
+        self.report.transcript.append(line)
+        if self.on_line is not None:
+            self.on_line(line)
+
     def _client(self, text: str) -> None:
-        self.report.transcript.append(Line("C", self.masker.client(text), self._now()))
+        self._log("C", self.masker.client(text))
 
     def _server(self, response: SMTPResponse) -> None:
         lines = response.message.split("\n") if response.message else [""]
         for index, text in enumerate(lines):
             sep = " " if index == len(lines) - 1 else "-"
             line = f"{response.code}{sep}{text}".rstrip()
-            self.report.transcript.append(Line("S", self.masker.server(line), self._now()))
+            self._log("S", self.masker.server(line))
 
     def reply_text(self, response: SMTPResponse) -> str:
         """The reply as one masked line, for details and diagnosis."""
@@ -532,11 +545,16 @@ def _tls_stage(kind: str, default: str) -> str:
     return "certificate" if kind.startswith("cert-") else default
 
 
-async def run_check(target: Target, on_stage: Callable[[Stage], None] | None = None) -> Report:
+async def run_check(
+    target: Target,
+    on_stage: Callable[[Stage], None] | None = None,
+    *,
+    on_line: Callable[[Line], None] | None = None,
+) -> Report:
     """Run every stage in order, stopping at the first failure; never raises for SMTP trouble."""
     report = Report(target, [Stage(name) for name in plan(target)])
     emit = on_stage or (lambda stage: None)
-    session = _Session(target, report, emit)
+    session = _Session(target, report, emit, on_line)
     steps: dict[str, Callable[[], Any]] = {
         "resolve": session.resolve,
         "connect": session.connect,

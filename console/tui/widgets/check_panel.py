@@ -13,7 +13,7 @@ from console.tui.widgets.diagnosis_card import DiagnosisCard
 from console.tui.widgets.stage_lights import StageLights
 
 if TYPE_CHECKING:
-    from console.check import Report, Target
+    from console.check import Line, Report, Target
 
 
 class CheckPanel(Vertical):
@@ -29,7 +29,7 @@ class CheckPanel(Vertical):
         self.query_one(RichLog).write(f"* {text}")
 
     async def run(self, target: Target, faq_title: Callable[[str], str]) -> Report:
-        """Check the target: stages light up, then the transcript and any diagnosis."""
+        """Check the target: stages light up and transcript lines appear as they happen."""
         from console.check import plan, run_check
 
         lights = self.query_one(StageLights)
@@ -40,9 +40,13 @@ class CheckPanel(Vertical):
         card.show(None)
         where = "the simulator" if target.simulated else f"{target.host}:{target.port}"
         self.note(f"checking {target.channel_name or 'the channel'} against {where}")
-        report = await run_check(target, lambda stage: lights.mark(stage.name, stage.status))
-        for line in report.transcript:
+
+        def show(line: Line) -> None:
             log.write(str(line))
+
+        report = await run_check(
+            target, lambda stage: lights.mark(stage.name, stage.status), on_line=show
+        )
         failed = report.failed_stage
         if failed is None:
             self.note(f"passed in {report.seconds * 1000:.0f} ms")
