@@ -50,13 +50,6 @@ class TrainerToggled(Message):
 
 
 @dataclass
-class ViewMessage(Message):
-    """Open the captured message at this index in the viewer."""
-
-    index: int
-
-
-@dataclass
 class ShowTab(Message):
     """Bring this tab to the front."""
 
@@ -65,7 +58,7 @@ class ShowTab(Message):
 
 @dataclass
 class TabLabel(Message):
-    """A tab's title changed (a count of problems or of messages)."""
+    """A tab's title changed (the count of captured messages)."""
 
     tab: str
     label: str
