@@ -213,7 +213,8 @@ def _rules_unknown(profile: Profile) -> bool:
     return profile.sender_policy == "any"
 
 
-def _allows_anonymous(profile: Profile) -> bool:
+def allows_anonymous(profile: Profile) -> bool:
+    """True when the provider may take mail from a client that does not sign in."""
     return (
         not profile.mechanisms
         or _rules_unknown(profile)
@@ -328,7 +329,7 @@ def _check_auth(channel: Channel, profile: Profile) -> list[Problem]:
     if auth.method not in AUTH_METHODS:
         return [Problem("auth.method", f"must be one of {', '.join(AUTH_METHODS)}")]
     if auth.method == "none":
-        if not _allows_anonymous(profile):
+        if not allows_anonymous(profile):
             problems.append(
                 Problem("auth.method", f"{profile.name} requires signing in: {_offered(profile)}")
             )

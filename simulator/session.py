@@ -440,7 +440,8 @@ class ProviderSMTP(SMTP):
         if self.behaviour.tls_required and not self.tls:
             await self.reply("tls_required")
             return
-        if self.behaviour.auth_required and self.user is None:
+        relayed = self.services.state.anonymous_relay
+        if self.behaviour.auth_required and self.user is None and not relayed:
             await self.reply("auth_required")
             return
         if self.transaction.sender:

@@ -36,6 +36,7 @@ class State:
     starttls_offered: bool = True
     greylisting: bool = False
     send_as_denied: bool = False
+    anonymous_relay: bool = False  # an IP-allowlisted relay: mail without signing in
 
     def account(self, username: str) -> Account | None:
         """The account for a login name, case-insensitively."""
@@ -64,6 +65,8 @@ CONTROLS: dict[str, str] = {
     "greylisting_off": "greylisting stops",
     "deny_send_as": "every message is refused as send-as denied",
     "allow_send_as": "send-as is judged by the account's rights again",
+    "relay_open": "mail is taken without signing in, as by a relay that trusts the network",
+    "relay_closed": "mail needs a signed-in client again",
     "use_up_quota": "the account's daily quota is used up",
     "throttle": "the account's per-minute allowance is used up",
     "reset_limits": "all rate and quota counters start afresh",
@@ -83,6 +86,8 @@ _SWITCHES: dict[str, tuple[str, bool]] = {
     "greylisting_off": ("greylisting", False),
     "deny_send_as": ("send_as_denied", True),
     "allow_send_as": ("send_as_denied", False),
+    "relay_open": ("anonymous_relay", True),
+    "relay_closed": ("anonymous_relay", False),
 }
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from console.channel import Channel
+from console.channel import Channel, allows_anonymous
 from simulator.state import Account
 
 if TYPE_CHECKING:
@@ -104,7 +104,13 @@ class Rehearsal:
 
     def prepare(self, channel: Channel, secret: str) -> None:
         """Make the channel's sign-in a valid account, unless the trainer rotated its password."""
-        if self.simulator is None or channel.auth.method == "none":
+        if self.simulator is None:
+            return
+        # A relay that trusts the network (the company's own server) needs no account.
+        relay = channel.auth.method == "none" and allows_anonymous(self.simulator.profile)
+        if relay != self.simulator.state.anonymous_relay:
+            self.simulator.control("relay_open" if relay else "relay_closed")
+        if channel.auth.method == "none":
             return
         username = channel.auth.username
         account = self.simulator.state.account(username)

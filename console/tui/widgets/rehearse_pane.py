@@ -113,10 +113,10 @@ class RehearsePane(Horizontal):
         secret = self.rehearsal_secret()
         self.rehearsal.prepare(channel, secret)
         target = simulated_target(channel, simulator, self.rehearsal.secret_for(secret))
-        if channel.auth.method == "none":
+        if channel.auth.method == "none" and not simulator.state.anonymous_relay:
             self.notify(
-                "The simulator imitates submission with a sign-in; relaying by network "
-                "address (direct send, connectors) is not rehearsed and will be refused.",
+                f"{simulator.profile.name} takes mail only from clients that sign in; "
+                "relaying by network address (direct send, connectors) is not rehearsed.",
                 severity="warning",
                 timeout=10,
             )
