@@ -142,13 +142,17 @@ class ProviderSMTP(SMTP):
         return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "?")
 
     def connection_lost(self, error: Exception | None) -> None:
+        self._forget("connection closed")
+        super().connection_lost(error)
+
+    def _forget(self, reason: str) -> None:
+        """Take this session off the open list (once) and say why it closed."""
         if self in self.services.open_sessions:
             self.services.open_sessions.discard(self)
             self._release_connection()
-            self.services.emit("session-close", self.name, "connection closed")
+            self.services.emit("session-close", self.name, reason)
             if not self.services.open_sessions:
                 self.services.all_closed.set()
-        super().connection_lost(error)
 
     @property
     def max_message(self) -> int:
@@ -346,7 +350,10 @@ class ProviderSMTP(SMTP):
         try:
             await waiter
         except (ssl.SSLError, OSError) as error:
-            self.services.emit("session-close", self.name, f"TLS handshake failed: {error}")
+            # A failed handshake closes the socket but asyncio never reports the loss to
+            # this protocol (it was never connected to the TLS layer), so forget it here.
+            plain.close()
+            self._forget(f"TLS handshake failed: {error}")
             raise Disconnect("tls") from None
 
     # Authentication

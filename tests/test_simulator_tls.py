@@ -51,6 +51,23 @@ async def test_an_untrusting_client_fails_the_handshake() -> None:
         await healthy.close()
 
 
+async def test_a_failed_handshake_closes_its_session_at_once() -> None:
+    sim = Simulator("office365")
+    await sim.start()
+    closed: list[str] = []
+    sim.subscribe(lambda e: closed.append(e.text) if e.kind == "session-close" else None)
+    wire = await Wire.open(sim.port)
+    await wire.reply()
+    await wire.ask("EHLO client.test")
+    await wire.ask("STARTTLS")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        await wire.starttls(ssl.create_default_context())
+    await wire.close()
+    # stop() would wait out its whole grace if the session still counted as open.
+    await asyncio.wait_for(sim.stop(), 1.0)
+    assert len(closed) == 1 and closed[0].startswith("TLS handshake failed")
+
+
 async def test_implicit_tls_port_lists_auth_at_once() -> None:
     account = Account(GMAIL_USER, "pw")
     async with Simulator("gmail", tls_port=0, accounts=[account]) as sim:
