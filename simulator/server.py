@@ -22,7 +22,7 @@ from simulator.limits import Ledger
 from simulator.mailbox import Mailbox
 from simulator.profile import Profile, load
 from simulator.scenario import LEDGER_ACTIONS, Scenario, TimedEvent, play
-from simulator.session import ProviderSMTP, Services
+from simulator.session import LEGACY_TLS_KEY, ProviderSMTP, Services
 from simulator.state import Account, State
 from simulator.tls import TLSMaterial
 
@@ -100,7 +100,7 @@ class Simulator:
         names = ["localhost", "127.0.0.1", "::1", self.host, self.profile.host_token]
         self._tls = TLSMaterial([*names, *(e.host for e in self.profile.endpoints)])
         self.ca_file = self._tls.write_ca(self.ca_out)
-        context = self._tls.server_context()
+        context = self._tls.server_context(legacy=self.behaviour.speaks(LEGACY_TLS_KEY))
         services = Services(
             behaviour=self.behaviour,
             state=self.state,

@@ -27,6 +27,8 @@ from simulator.state import Account, State
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024  # memory bound when a profile sets no size limit
+LEGACY_TLS_KEY = "tls_version_unsupported"
+LEGACY_TLS_VERSIONS = frozenset({"TLSv1", "TLSv1.1"})
 
 
 @dataclass
@@ -101,6 +103,7 @@ class ProviderSMTP(SMTP):
         self._ids = services.behaviour.session_rng(0)
         self.counted_user: str | None = None
         self.connection_refusal: str | None = None
+        self.legacy_tls = False
         self._reset_session()
 
     # Connection lifecycle
@@ -122,6 +125,7 @@ class ProviderSMTP(SMTP):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         upgraded = self._original_transport is not None
         super().connection_made(transport)
+        self.legacy_tls = legacy_tls(transport)
         if upgraded:  # STARTTLS done: the client starts over, as RFC 3207 requires
             self._reset_session()
             return
@@ -245,6 +249,10 @@ class ProviderSMTP(SMTP):
         verb = verb_bytes.decode("ascii", "replace").upper()
         arg = arg_bytes.strip().decode("utf-8", "surrogateescape") or None
         self.note_command(wire.masked_command(verb, arg, line))
+        if self.legacy_tls:  # only a profile that speaks this key lets such a handshake through
+            self.services.emit("refused", self.name, LEGACY_TLS_KEY)
+            await self.reply(LEGACY_TLS_KEY)
+            raise Disconnect(LEGACY_TLS_KEY)
         handler = self._commands.get(verb)
         if not verb.isalpha() or handler is None:
             await self.reply("unknown_command", command=verb[:32])
@@ -632,3 +640,9 @@ class ProviderSMTP(SMTP):
             return simple
         address, rest = self._getaddr(text)  # quoted local parts and other rarities
         return (address or None), (rest or "")
+
+
+def legacy_tls(transport: asyncio.BaseTransport) -> bool:
+    """True when this transport negotiated TLS 1.0 or 1.1."""
+    ssl_object = transport.get_extra_info("ssl_object")
+    return isinstance(ssl_object, ssl.SSLObject) and ssl_object.version() in LEGACY_TLS_VERSIONS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import tempfile
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,10 +20,17 @@ class TLSMaterial:
         self._cert = self._ca.issue_cert(*unique)
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
 
-    def server_context(self) -> ssl.SSLContext:
-        """The server side: TLS 1.2 or newer, as the providers require."""
+    def server_context(self, *, legacy: bool = False) -> ssl.SSLContext:
+        """The server side: TLS 1.2 or newer, or (legacy) TLS 1.0 and 1.1 as well."""
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if legacy:
+            # Accepted only so the session can refuse them in the provider's own words.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                context.minimum_version = ssl.TLSVersion.TLSv1
+            context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        else:
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
         self._cert.configure_cert(context)
         return context
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+import warnings
 from pathlib import Path
 
 import aiosmtplib
 import pytest
 from smtp_wire import Wire
 
+from simulator.profile import load_all
 from simulator.server import Simulator
 from simulator.state import Account
 
@@ -138,19 +140,68 @@ async def test_starttls_twice_is_a_bad_sequence() -> None:
         await wire.close()
 
 
-@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated:DeprecationWarning")
-async def test_old_tls_versions_are_refused() -> None:
-    async with Simulator("office365") as sim:
-        context = sim.client_ssl_context()
-        try:
+LEGACY_TLS = "421 4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client"
+OTHER_PROFILES = sorted(set(load_all()) - {"office365"})
+
+
+def legacy_client(sim: Simulator) -> ssl.SSLContext:
+    """A client that trusts the simulator but speaks only TLS 1.1, as old devices do."""
+    context = sim.client_ssl_context()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
             context.maximum_version = ssl.TLSVersion.TLSv1_1
-            context.minimum_version = ssl.TLSVersion.TLSv1_1
-        except (ValueError, ssl.SSLError):
-            pytest.skip("this OpenSSL cannot even offer TLS 1.1")
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    except (ValueError, ssl.SSLError):
+        pytest.skip("this OpenSSL cannot offer TLS 1.1")
+    return context
+
+
+async def test_office365_answers_a_legacy_tls_client_with_4_7_66_and_closes() -> None:
+    async with Simulator("office365") as sim:
         wire = await Wire.open(sim.port)
         await wire.reply()
         await wire.ask("EHLO client.test")
         await wire.ask("STARTTLS")
-        with pytest.raises((ssl.SSLError, ConnectionError)):
-            await wire.starttls(context)
+        await wire.starttls(legacy_client(sim))
+        assert wire.writer.get_extra_info("ssl_object").version() == "TLSv1.1"
+        reply = await wire.ask("EHLO client.test")
+        assert reply.startswith(LEGACY_TLS)
+        assert reply.endswith(f"[{sim.profile.host_token}]")
+        with pytest.raises(ConnectionError):
+            await wire.reply()
         await wire.close()
+
+
+async def test_office365_still_serves_tls_1_2_clients() -> None:
+    async with Simulator("office365") as sim:
+        wire = await Wire.open(sim.port)
+        await wire.ready(sim.port, sim.client_ssl_context())
+        assert wire.writer.get_extra_info("ssl_object").version() in ("TLSv1.2", "TLSv1.3")
+        assert "250-AUTH LOGIN XOAUTH2" in await wire.ask("EHLO again.test")
+        await wire.close()
+
+
+async def test_office365_refuses_legacy_tls_on_its_implicit_tls_port_too() -> None:
+    async with Simulator("office365", tls_port=0) as sim:
+        assert sim.tls_port
+        wire = await Wire.open(sim.tls_port, tls=legacy_client(sim))
+        assert (await wire.reply()).startswith("220 ")
+        assert (await wire.ask("NOOP")).startswith(LEGACY_TLS)
+        await wire.close()
+
+
+@pytest.mark.parametrize("provider", OTHER_PROFILES)
+async def test_other_providers_refuse_legacy_tls_in_the_handshake(provider: str) -> None:
+    async with Simulator(provider) as sim:
+        closed: list[str] = []
+        sim.subscribe(lambda e: closed.append(e.text) if e.kind == "session-close" else None)
+        wire = await Wire.open(sim.port)
+        await wire.reply()
+        await wire.ask("EHLO client.test")
+        assert (await wire.ask("STARTTLS")).startswith("220")
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            await wire.starttls(legacy_client(sim))
+        await wire.close()
+    assert closed and closed[0].startswith("TLS handshake failed")
