@@ -39,10 +39,11 @@ if kind == "bare":
 else:
     from console.tui.app import ConsoleApp
     from console.tui.screens.main import MainScreen
+    from console.tui.widgets.rehearse_pane import RehearsePane
 
     app = ConsoleApp()
     mount = MainScreen.on_mount
-    start = MainScreen.start_simulator
+    start = RehearsePane.start_simulator
 
     def on_mount(self: MainScreen) -> None:
         mount(self)
@@ -50,7 +51,7 @@ else:
         if kind == "interactive":
             self.call_after_refresh(app.exit)
 
-    async def started(self: MainScreen, provider: str) -> None:
+    async def started(self: RehearsePane, provider: str) -> None:
         await start.__wrapped__(self, provider)
         print("simulator", time.time(), flush=True)
         app.exit()
@@ -58,7 +59,7 @@ else:
     MainScreen.on_mount = on_mount
     if kind == "simulator":
         from textual import work
-        MainScreen.start_simulator = work(exclusive=True, group="simulator")(started)
+        RehearsePane.start_simulator = work(exclusive=True, group="simulator")(started)
     app.run(headless=True, size=(80, 24))
 """
 

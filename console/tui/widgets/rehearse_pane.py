@@ -56,7 +56,8 @@ class RehearsePane(Horizontal):
         self.channel = channel
         if channel and channel.provider != self.simulated_provider:
             self.simulated_provider = channel.provider
-            self.start_simulator(channel.provider)
+            # After the next paint, so the first screen never waits for the simulator.
+            self.call_after_refresh(self.start_simulator, channel.provider)
 
     @work(exclusive=True, group="simulator")
     @notify_errors("Starting the simulator")
