@@ -1,0 +1,34 @@
+"""Each benchmark still runs end to end (tiny sizes; the figures themselves are not judged here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+SMALL_RUNS = {
+    "check_latency.py": ["--rounds", "3"],
+    "limit_exactness.py": ["--trials", "1", "--clients", "5", "--limit", "3"],
+    "simulator_throughput.py": ["--messages", "20", "--rounds", "1", "--clients", "1"],
+    "startup.py": ["--runs", "1"],
+}
+
+
+def test_every_benchmark_has_a_small_run() -> None:
+    assert sorted(p.name for p in BENCHMARKS.glob("*.py")) == sorted(SMALL_RUNS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(SMALL_RUNS))
+def test_benchmark_runs(script: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *SMALL_RUNS[script]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ratio" in done.stdout.lower() or "over-admissions" in done.stdout.lower(), done.stdout
