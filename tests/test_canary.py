@@ -115,6 +115,7 @@ def test_the_canary_never_leaks(
 def test_a_pasted_secret_is_flagged_but_never_shown(channels_dir: Path) -> None:
     plant(channels_dir)
     leaky = store.read(channels_dir / "leaky.toml")
-    problems = channel_problems(leaky, load("office365"))
+    profile, problems = channel_problems(leaky)
+    assert profile is not None and profile.id == "office365"
     assert [p.field for p in problems] == ["auth.secret"]
     assert CANARY not in str(problems)

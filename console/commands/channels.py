@@ -21,7 +21,7 @@ from console.channel import (
     secret_source_problem,
 )
 from console.paths import CHANNELS_DIR_VARIABLE
-from simulator.profile import Profile, ProfileError, load, profiles_dir
+from simulator.profile import Profile, ProfileError, load
 from simulator.tomlsource import find_line
 
 
@@ -112,13 +112,6 @@ def _open(args: argparse.Namespace) -> store.ChannelFile:
     return store.read(store.resolve(args.channel, _directory(args)))
 
 
-def _profile(provider: str) -> Profile | None:
-    try:
-        return load(provider)
-    except KeyError:
-        return None
-
-
 def run_new(args: argparse.Namespace) -> int:
     """Write a draft channel from the provider profile; never overwrite."""
     try:
@@ -196,11 +189,10 @@ def run_show(args: argparse.Namespace) -> int:
     """Show one channel: its settings, where its secret lives, and whether it validates."""
     try:
         file = _open(args)
-        profile = _profile(file.channel.provider)
+        profile, problems = channel_problems(file)
     except (store.ChannelFileError, ProfileError) as error:
         return _fail(str(error))
     channel = file.channel
-    problems = channel_problems(file, profile)
     if args.json:
         data: dict[str, Any] = {
             "path": str(file.path),
@@ -236,7 +228,7 @@ def run_validate(args: argparse.Namespace) -> int:
     """Report every problem at once: exit 0 clean, 1 problems, 2 unreadable."""
     try:
         file = _open(args)
-        problems = channel_problems(file, _profile(file.channel.provider))
+        _, problems = channel_problems(file)
     except (store.ChannelFileError, ProfileError) as error:
         return _fail(str(error))
     if args.json:
@@ -294,13 +286,13 @@ def _read_secret_input(name: str) -> str | None:
     return first or None
 
 
-def channel_problems(file: store.ChannelFile, profile: Profile | None) -> list[Problem]:
-    """Every problem in a channel file; an unknown provider (profile None) is one."""
-    if profile is not None:
-        return file.problems(profile)
-    known = sorted(p.stem for p in profiles_dir().glob("*.toml") if p.stem != "defaults")
-    reason = f"unknown provider {file.channel.provider!r} (known: {', '.join(known)})"
-    return [Problem("provider", reason, find_line(file.text, "provider"))]
+def channel_problems(file: store.ChannelFile) -> tuple[Profile | None, list[Problem]]:
+    """The channel's provider profile and every problem in its file; an unknown provider is one."""
+    try:
+        profile = load(file.channel.provider)
+    except KeyError as error:  # its message names the known providers
+        return None, [Problem("provider", error.args[0], find_line(file.text, "provider"))]
+    return profile, file.problems(profile)
 
 
 def _problem_dict(problem: Problem) -> dict[str, object]:
