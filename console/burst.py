@@ -85,15 +85,14 @@ class Summary:
 
     def timeline(self) -> list[dict[str, int]]:
         """Per minute since the start: how many were sent and how each ended."""
+        statuses = ("accepted", "delayed", "deferred", "rejected", "failed")
         sent = [o for o in self.outcomes if o.status != "not-sent"]
         last = max((int(o.sent_at // 60) for o in sent), default=-1)
-        rows = []
-        for minute in range(last + 1):
-            these = [o for o in sent if int(o.sent_at // 60) == minute]
-            row = {"minute": minute, "sent": len(these)}
-            for status in ("accepted", "delayed", "deferred", "rejected", "failed"):
-                row[status] = sum(1 for o in these if o.status == status)
-            rows.append(row)
+        rows = [{"minute": m, "sent": 0, **dict.fromkeys(statuses, 0)} for m in range(last + 1)]
+        for o in sent:
+            row = rows[int(o.sent_at // 60)]
+            row["sent"] += 1
+            row[o.status] += 1
         return rows
 
     def to_dict(self) -> dict[str, Any]:
