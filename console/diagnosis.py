@@ -162,10 +162,6 @@ class Catalogue:
         """Every guide entry id the catalogue points to."""
         return {entry.guide for entry in self.entries}
 
-    def entry(self, entry_id: str) -> Entry:
-        """An entry by id."""
-        return next(e for e in self.entries if e.id == entry_id)
-
     def match(self, reply: Reply, provider: str | None, stage: str | None) -> Entry | None:
         """The most specific entry fitting the reply (the earliest one on a tie)."""
         best: tuple[int, Entry] | None = None
