@@ -8,7 +8,7 @@ import sys
 
 from console import exitcodes
 from console.diagnosis import catalogue, diagnose
-from simulator.profile import DEFAULTS_FILE, profiles_dir
+from simulator.scenario import known_providers as profile_ids
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,8 +34,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def known_providers() -> set[str]:
     """Provider ids explain accepts: every profile plus any the catalogue names."""
-    profiles = {p.stem for p in profiles_dir().glob("*.toml") if p.name != DEFAULTS_FILE}
-    return profiles | {e.provider for e in catalogue().entries if e.provider}
+    return set(profile_ids()) | {e.provider for e in catalogue().entries if e.provider}
 
 
 def run(args: argparse.Namespace) -> int:
