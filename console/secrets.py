@@ -35,11 +35,11 @@ class SecretError(Exception):
 class NoKeyringError(SecretError):
     """No usable system keyring on this machine."""
 
-    def __init__(self, detail: str = "") -> None:
+    def __init__(self, detail: str) -> None:
         backend = backend_name()
         lines = [
             f"No usable system keyring on this machine (keyring backend: {backend}).",
-            *([detail] if detail else []),
+            detail,
             ALTERNATIVES,
         ]
         super().__init__("\n".join(lines))
@@ -141,20 +141,6 @@ def ensure_keyring_source(channel: Channel) -> None:
         raise SecretError("This channel asks for its secret each time; nothing to store.")
     if source != "keyring":
         raise SecretError(f"auth.secret {secret_source_problem(source)}")
-
-
-def delete_secret(channel: Channel) -> bool:
-    """Remove the channel's secret from the keyring; False when there was none."""
-    if not keyring_available():
-        raise NoKeyringError()
-    service, user = keyring_entry(channel)
-    try:
-        if keyring.get_password(service, user) is None:
-            return False
-        keyring.delete_password(service, user)
-    except KeyringError as error:
-        raise _keyring_failure(error, "deleted") from None
-    return True
 
 
 def _from_keyring(channel: Channel) -> str:

@@ -11,7 +11,6 @@ import keyring.core
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
-from keyring.errors import PasswordDeleteError
 
 
 class MemoryKeyring(KeyringBackend):
@@ -30,11 +29,6 @@ class MemoryKeyring(KeyringBackend):
     def set_password(self, service: str, username: str, password: str) -> None:
         """Store a password."""
         self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        """Forget a password."""
-        if self.passwords.pop((service, username), None) is None:
-            raise PasswordDeleteError(f"no password for {username!r} in {service!r}")
 
 
 Backend = TypeVar("Backend", bound=KeyringBackend)
