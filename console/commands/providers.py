@@ -22,7 +22,7 @@ from console.providers import (
     is_own,
     limit_texts,
 )
-from simulator.profile import Profile, ProfileError
+from simulator.profile import Endpoint, Profile, ProfileError
 
 LABEL = 13  # width of the label column in `show`
 
@@ -118,7 +118,7 @@ def render(profile: Profile) -> str:
 
     sharing = "may be shared by a team" if profile.shareable else "must not be shared"
     field("Credentials", [f"{SCOPE_TEXT[profile.scope]} ({profile.scope}); {sharing}"])
-    field("Endpoints", [_endpoint_text(profile, e) for e in range(len(profile.endpoints))])
+    field("Endpoints", [_endpoint_text(profile, e) for e in profile.endpoints])
     tls = "only over TLS" if profile.tls_required else "TLS optional"
     field("Auth", [f"{', '.join(profile.mechanisms)}; {tls}"])
     field("User name", [profile.username_hint])
@@ -143,8 +143,7 @@ def render(profile: Profile) -> str:
     return "\n".join(out)
 
 
-def _endpoint_text(profile: Profile, index: int) -> str:
-    endpoint = profile.endpoints[index]
+def _endpoint_text(profile: Profile, endpoint: Endpoint) -> str:
     security = {"starttls": "STARTTLS", "tls": "implicit TLS", "none": "no TLS"}
     text = f"{endpoint.host}:{endpoint.port} {security[endpoint.security]}"
     return text + (" (recommended)" if endpoint is profile.endpoint else "")
