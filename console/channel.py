@@ -24,6 +24,7 @@ IMPLICIT_TLS_PORTS = frozenset({465})
 STARTTLS_PORTS = frozenset({25, 587})
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_RULE = "must be 1-64 letters, digits, dots, dashes or underscores"
 _ENV_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uffff-]+"
 _LABEL = r"[A-Za-z0-9\u0080-\uffff](?:[A-Za-z0-9\u0080-\uffff-]{0,61}[A-Za-z0-9\u0080-\uffff])?"
@@ -239,9 +240,7 @@ def validate(channel: Channel, profile: Profile, text: str | None = None) -> lis
 def _check_identity(channel: Channel, profile: Profile) -> list[Problem]:
     problems = []
     if not NAME_PATTERN.match(channel.name):
-        problems.append(
-            Problem("name", "must be 1-64 letters, digits, dots, dashes or underscores")
-        )
+        problems.append(Problem("name", NAME_RULE))
     if channel.provider != profile.id:
         problems.append(Problem("provider", f"is {channel.provider!r}, not {profile.id}"))
     if channel.scope not in SCOPES:

@@ -13,6 +13,7 @@ from console import exitcodes, secrets, store
 from console.channel import (
     AUTH_METHODS,
     NAME_PATTERN,
+    NAME_RULE,
     SCOPES,
     SECURITIES,
     Problem,
@@ -121,7 +122,7 @@ def run_new(args: argparse.Namespace) -> int:
     except ProfileError as error:
         return _fail(str(error))
     if not NAME_PATTERN.match(args.name):
-        return _fail("--name: must be 1-64 letters, digits, dots, dashes or underscores")
+        return _fail(f"--name: {NAME_RULE}")
     if args.port is not None and not 0 < args.port < 65536:
         return _fail(f"--port: must be between 1 and 65535, not {args.port}")
     problem = secret_source_problem(args.secret)
