@@ -9,8 +9,8 @@ import errno
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Literal
@@ -584,27 +584,6 @@ async def run_check(
         session.close()
         report.seconds = time.perf_counter() - session.started
     return report
-
-
-async def iter_check(target: Target) -> AsyncIterator[Stage | Report]:
-    """Yield a copy of each stage as it starts and ends, then the finished report."""
-    queue: asyncio.Queue[Stage] = asyncio.Queue()
-
-    def forward(stage: Stage) -> None:
-        queue.put_nowait(replace(stage))
-
-    task = asyncio.ensure_future(run_check(target, forward))
-    try:
-        while not task.done() or not queue.empty():
-            getter = asyncio.ensure_future(queue.get())
-            await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-            if getter.done():
-                yield getter.result()
-            else:
-                getter.cancel()
-        yield task.result()
-    finally:
-        task.cancel()
 
 
 def target_for(

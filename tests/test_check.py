@@ -20,7 +20,6 @@ from console.check import (
     Report,
     Stage,
     Target,
-    iter_check,
     plan,
     run_check,
     target_for,
@@ -280,14 +279,13 @@ async def test_connection_refused_and_dns_failure() -> None:
 
 async def test_stages_are_reported_as_they_pass() -> None:
     channel = channel_for("office365")
-    seen: list[Stage | Report] = []
+    stages: list[Stage] = []
     async with simulated(channel, SECRET) as sim:
-        async for item in iter_check(retarget(target_for(channel, SECRET, timeout=3), sim)):
-            seen.append(item)
-    stages = [s for s in seen if isinstance(s, Stage)]
-    assert isinstance(seen[-1], Report) and seen[-1].passed
+        target = retarget(target_for(channel, SECRET, timeout=3), sim)
+        report = await run_check(target, lambda stage: stages.append(replace(stage)))
+    assert report.passed
     assert [(s.name, s.status) for s in stages[:2]] == [("resolve", "running"), ("resolve", "ok")]
-    assert len(stages) == 2 * len(seen[-1].stages)
+    assert len(stages) == 2 * len(report.stages)
 
 
 def test_check_module_does_not_import_textual() -> None:
