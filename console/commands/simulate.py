@@ -94,12 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if args.list_lessons:
         return list_lessons()
     try:
-        simulator = build(args)
-    except BadInput as error:
-        print(f"smtp-console simulate: {error}", file=sys.stderr)
-        return exitcodes.BAD_INPUT
-    try:
-        return asyncio.run(serve(simulator, json_log=args.json_log))
+        return asyncio.run(serve(build(args), json_log=args.json_log))
     except BadInput as error:
         print(f"smtp-console simulate: {error}", file=sys.stderr)
         return exitcodes.BAD_INPUT
