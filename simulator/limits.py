@@ -238,16 +238,6 @@ class Ledger:
             delivery_backlog_until=backlog if backlog is not None and backlog > now else None,
         )
 
-    def recipients_allowed(self, count: int) -> bool:
-        """True when a message may have this many recipients."""
-        cap = self.limits.recipients_per_message
-        return cap is None or count <= cap
-
-    def size_allowed(self, size: int) -> bool:
-        """True when a message of this many bytes is within the size limit."""
-        cap = self.limits.max_message_bytes
-        return cap is None or size <= cap
-
 
 def _room(limit: int | None, used: int) -> int:
     return max(0, limit - used) if limit is not None else 0
