@@ -9,7 +9,7 @@ import re
 import tempfile
 import textwrap
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -236,7 +236,7 @@ def save(
     return parse(text, path, _digest(data))
 
 
-def _write_atomically(target: Path, data: bytes, mode: int, check: Any) -> None:
+def _write_atomically(target: Path, data: bytes, mode: int, check: Callable[[], None]) -> None:
     handle, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )
