@@ -10,8 +10,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from typing import Any, Literal
 
 from aiosmtplib import SMTP
@@ -21,7 +19,7 @@ from aiosmtplib.errors import (
     SMTPResponseException,
 )
 
-from console.check import Target
+from console.check import Target, compose_message
 from console.check_tls import tls_context
 from console.diagnosis import Diagnosis, diagnose, diagnose_failure, flatten
 from console.redact import Redactor
@@ -144,17 +142,14 @@ class _Pacer:
             await asyncio.sleep(wait)
 
 
-def test_message(target: Target, index: int, count: int) -> tuple[bytes, str]:
+def _message(target: Target, index: int, count: int) -> tuple[bytes, str]:
     """One numbered test message and its Message-ID."""
-    message = EmailMessage()
-    message["From"] = target.sender_header or target.sender
-    message["To"] = target.recipient or target.sender
-    message["Subject"] = f"smtp-console burst {index + 1}/{count} ({target.channel_name})"
-    message["Date"] = formatdate()
-    message_id = make_msgid(domain=target.sender.rpartition("@")[2] or None)
-    message["Message-ID"] = message_id
-    message.set_content(f"Test message {index + 1} of {count}, sent by smtp-console burst.\n")
-    return message.as_bytes(), message_id
+    message = compose_message(
+        target,
+        f"smtp-console burst {index + 1}/{count} ({target.channel_name})",
+        f"Test message {index + 1} of {count}, sent by smtp-console burst.\n",
+    )
+    return message.as_bytes(), str(message["Message-ID"])
 
 
 def _client(target: Target) -> SMTP:
@@ -270,7 +265,7 @@ async def _send(
     client: SMTP, target: Target, outcome: Outcome, count: int, redactor: Redactor
 ) -> None:
     """Send one message; record accepted, or the reply that deferred or rejected it."""
-    raw, outcome.message_id = test_message(target, outcome.index, count)
+    raw, outcome.message_id = _message(target, outcome.index, count)
     recipient = target.recipient or target.sender
     try:
         await client.sendmail(target.sender, [recipient], raw)

@@ -503,14 +503,10 @@ class _Session:
 
     def _message(self) -> bytes:
         t = self.target
-        message = EmailMessage()
-        message["From"] = t.sender_header or t.sender
-        message["To"] = t.recipient or t.sender
-        message["Subject"] = f"smtp-console test of channel {t.channel_name or t.host}"
-        message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain=t.sender.rpartition("@")[2] or None)
-        message.set_content(
-            f"This test message was sent by smtp-console check through {t.host} port {t.port}.\n"
+        message = compose_message(
+            t,
+            f"smtp-console test of channel {t.channel_name or t.host}",
+            f"This test message was sent by smtp-console check through {t.host} port {t.port}.\n",
         )
         raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
         return raw if raw.endswith(b"\r\n") else raw + b"\r\n"
@@ -535,6 +531,18 @@ class _Session:
             self.transport.close()
         elif self.transport is None and getattr(self, "sock", None) is not None:
             self.sock.close()
+
+
+def compose_message(target: Target, subject: str, text: str) -> EmailMessage:
+    """A plain-text test message from the target's sender to its recipient (or itself)."""
+    message = EmailMessage()
+    message["From"] = target.sender_header or target.sender
+    message["To"] = target.recipient or target.sender
+    message["Subject"] = subject
+    message["Date"] = formatdate()
+    message["Message-ID"] = make_msgid(domain=target.sender.rpartition("@")[2] or None)
+    message.set_content(text)
+    return message
 
 
 def _b64(text: str) -> str:
