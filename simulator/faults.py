@@ -39,11 +39,6 @@ class Injection:
     probability: float
     reply: str
 
-    @property
-    def is_text(self) -> bool:
-        """True when reply is a literal reply text rather than a behaviour key."""
-        return is_reply_text(self.reply)
-
 
 @dataclass
 class FaultConfig:
@@ -69,14 +64,14 @@ class SessionFaults:
         self.config = config
         self.rng = rng
 
-    def latency(self, command: str) -> float:
-        """Real seconds to wait before answering this command."""
+    def latency(self) -> float:
+        """Real seconds to wait before answering a command."""
         jitter = self.config.latency_jitter
         extra = self.rng.uniform(0, jitter) if jitter > 0 else 0.0
         return self.config.latency + extra
 
-    def should_disconnect(self, command: str) -> bool:
-        """True when the connection should drop instead of answering this command."""
+    def should_disconnect(self) -> bool:
+        """True when the connection should drop instead of answering a command."""
         chance = self.config.disconnect_probability
         return chance > 0 and self.rng.random() < chance
 
@@ -99,7 +94,6 @@ class Faults:
         self.seed = seed
         self.clock = clock or VirtualClock()
         self._first_seen: dict[tuple[str, str], float] = {}
-        self._default = self.session(0)
 
     def session(self, number: int) -> SessionFaults:
         """The faults for session number `number` (the same for the same seed)."""
@@ -118,15 +112,3 @@ class Faults:
         """When a greylisted pair will be let through, or None if never seen."""
         first = self._first_seen.get((sender.lower(), recipient.lower()))
         return None if first is None else first + self.config.greylist_delay
-
-    def latency(self, command: str) -> float:
-        """Real seconds of delay for a command (shared generator; prefer session())."""
-        return self._default.latency(command)
-
-    def should_disconnect(self, command: str) -> bool:
-        """True when the connection should drop here (shared generator; prefer session())."""
-        return self._default.should_disconnect(command)
-
-    def injected(self, command: str) -> str | None:
-        """An injected reply for this command (shared generator; prefer session())."""
-        return self._default.injected(command)

@@ -285,10 +285,10 @@ class ProviderSMTP(SMTP):
         faults = self.faults
         if faults is None:
             return False
-        delay = faults.latency(command)
+        delay = faults.latency()
         if delay > 0:
             await asyncio.sleep(delay)
-        if faults.should_disconnect(command):
+        if faults.should_disconnect():
             self.services.emit("refused", self.name, f"fault: disconnect at {command}")
             raise Disconnect("fault")
         injected = faults.injected(command)
