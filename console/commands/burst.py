@@ -77,9 +77,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"burst: {problem}", file=sys.stderr)
         return exitcodes.BAD_INPUT
     try:
-        loaded = load_channel(args.channel)
+        channel = load_channel(args.channel)
         simulate = args.simulate is not None
-        channel = loaded.channel
         if not simulate and not args.yes and not _confirmed(channel, args):
             return exitcodes.BAD_INPUT
         secret = obtain_secret(channel, from_stdin=args.password_stdin, simulate=simulate)

@@ -7,7 +7,6 @@ import asyncio
 import json
 import secrets as tokens
 import sys
-from dataclasses import dataclass
 
 from console import exitcodes, store
 from console.channel import Channel, is_address
@@ -15,20 +14,12 @@ from console.check import Report, Stage, Target, run_check, target_for
 from console.check_render import render_heading, render_report, render_stage
 from console.rehearse import retarget, simulated
 from console.secrets import SecretError, read_secret
-from simulator.profile import Profile, ProfileError, load
+from simulator.profile import ProfileError, load
 from simulator.scenario import Scenario, ScenarioError, load_scenario, resolve_scenario
 
 
 class UsageError(Exception):
     """Bad input or configuration: printed as is, exit code 2."""
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """A channel read from disk and validated against its provider's profile."""
-
-    channel: Channel
-    profile: Profile
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,7 +67,7 @@ def add_secret_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_channel(name_or_path: str) -> Loaded:
+def load_channel(name_or_path: str) -> Channel:
     """Read and validate a channel; UsageError names file, line and field."""
     path = store.resolve(name_or_path)
     try:
@@ -93,7 +84,7 @@ def load_channel(name_or_path: str) -> Loaded:
     if problems:
         lines = [f"{path}:{p.line}: {p}" if p.line else f"{path}: {p}" for p in problems]
         raise UsageError("\n".join(lines))
-    return Loaded(channel.channel, profile)
+    return channel.channel
 
 
 def obtain_secret(channel: Channel, *, from_stdin: bool, simulate: bool) -> str:
@@ -141,11 +132,11 @@ def run(args: argparse.Namespace) -> int:
         print("check: --timeout must be a positive number of seconds", file=sys.stderr)
         return exitcodes.BAD_INPUT
     try:
-        loaded = load_channel(args.channel)
+        channel = load_channel(args.channel)
         simulate = args.simulate is not None
-        secret = obtain_secret(loaded.channel, from_stdin=args.password_stdin, simulate=simulate)
+        secret = obtain_secret(channel, from_stdin=args.password_stdin, simulate=simulate)
         scenario = scenario_for(args.simulate)
-        report = asyncio.run(_check(loaded.channel, secret, args, scenario))
+        report = asyncio.run(_check(channel, secret, args, scenario))
     except UsageError as error:
         print(f"check: {error}", file=sys.stderr)
         return exitcodes.BAD_INPUT
