@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import ssl
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from aiosmtplib.errors import (
     SMTPException,
     SMTPRecipientsRefused,
     SMTPResponseException,
+    SMTPSenderRefused,
 )
 
 from console.check import Target, compose_message
@@ -253,7 +253,7 @@ async def _open(client: SMTP, target: Target, outcome: Outcome, redactor: Redact
         outcome.reply = redactor.mask(flatten(error.code, error.message))
         client.close()
         return False
-    except (SMTPException, OSError, ssl.SSLError) as error:
+    except (SMTPException, OSError) as error:
         outcome.status, outcome.stage = "failed", "connect"
         outcome.reply = redactor.mask(str(error))
         client.close()
@@ -274,9 +274,7 @@ async def _send(
         outcome.status, outcome.stage = _status(refused.code), "rcpt"
         outcome.reply = redactor.mask(flatten(refused.code, refused.message))
     except SMTPResponseException as error:
-        stage = {"SMTPSenderRefused": "mail", "SMTPDataError": "data"}.get(
-            type(error).__name__, "data"
-        )
+        stage = "mail" if isinstance(error, SMTPSenderRefused) else "data"
         outcome.status, outcome.stage = _status(error.code), stage
         outcome.reply = redactor.mask(flatten(error.code, error.message))
     except (SMTPException, OSError) as error:
