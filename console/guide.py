@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator.tomlsource import find_line
+from simulator.tomlsource import SourceError, find_line, read_toml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
-class GuideError(ValueError):
+class GuideError(SourceError):
     """Guide or FAQ data that cannot be used, naming file, line and field."""
-
-    def __init__(self, path: Path, line: int, field: str, reason: str) -> None:
-        self.path, self.line, self.field, self.reason = path, line, field, reason
-        super().__init__(f"{path}:{line}: {field}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -228,21 +223,10 @@ class _Table:
         return tuple(value)
 
 
-def _read(path: Path) -> tuple[str, dict[str, Any]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-        return text, tomllib.loads(text)
-    except OSError as error:
-        raise GuideError(path, 0, "", f"cannot be read: {error.strerror}") from error
-    except tomllib.TOMLDecodeError as error:
-        line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(error))) else 0
-        raise GuideError(path, line, "", f"is not valid TOML: {error}") from error
-
-
 def load_faq(path: Path | None = None) -> Faq:
     """Read the FAQ; ids must be unique."""
     path = path or DATA_DIR / "faq.toml"
-    text, data = _read(path)
+    text, data = read_toml(path, GuideError)
     table = _Table(path, text)
     entries: list[FaqEntry] = []
     for raw in data.get("entries", []):
@@ -262,7 +246,7 @@ def load_guide(path: Path | None = None, faq: Faq | None = None) -> Guide:
     """Read the decision tree and check every link in it."""
     path = path or DATA_DIR / "guide.toml"
     faq = faq or load_faq()
-    text, data = _read(path)
+    text, data = read_toml(path, GuideError)
     table = _Table(path, text)
     questions: dict[str, Question] = {}
     for qid, raw in data.get("questions", {}).items():

@@ -171,6 +171,9 @@ def test_malformed_faq_is_refused_with_its_line(tmp_path: Path) -> None:
     with pytest.raises(GuideError) as caught:
         load_faq(bad)
     assert caught.value.line == 1
+    bad.write_bytes(b'[[entries]]\nid = "\xff"\n')
+    with pytest.raises(GuideError, match="not UTF-8"):
+        load_faq(bad)
 
 
 def test_every_diagnosis_links_to_an_faq_entry() -> None:
