@@ -8,6 +8,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import getaddresses
+from functools import cached_property
 from typing import Protocol
 
 from simulator.profile import Limits, Profile
@@ -134,16 +135,23 @@ class Behaviour:
         """True when the provider only takes mail from authenticated clients."""
         return bool(self.profile.mechanisms)
 
-    @property
+    @cached_property
     def size_limit(self) -> int | None:
         """The largest message accepted, in bytes, or None."""
         return self.limits.max_message_bytes or _advertised_size(self.profile.ehlo_after_tls)
 
+    def _listed(self, *, tls: bool) -> tuple[str, ...]:
+        """The EHLO extension lines exactly as the profile gives them for this TLS state."""
+        return self.profile.ehlo_after_tls if tls else self.profile.ehlo_before_tls
+
+    def advertises(self, keyword: str, *, tls: bool) -> bool:
+        """True when the profile's EHLO lists this keyword in this TLS state."""
+        return any(line.split(" ", 1)[0].upper() == keyword for line in self._listed(tls=tls))
+
     def extensions(self, *, tls: bool, starttls_offered: bool) -> list[str]:
         """The EHLO keywords as the provider lists them, SIZE set to the enforced limit."""
-        listed = self.profile.ehlo_after_tls if tls else self.profile.ehlo_before_tls
         lines = []
-        for line in listed:
+        for line in self._listed(tls=tls):
             keyword = line.split(" ", 1)[0].upper()
             if keyword == "STARTTLS" and not starttls_offered:
                 continue
@@ -168,9 +176,8 @@ class Behaviour:
 
     def advertised_mechanisms(self, *, tls: bool) -> tuple[str, ...]:
         """The SASL mechanisms listed in EHLO in this TLS state."""
-        listed = self.profile.ehlo_after_tls if tls else self.profile.ehlo_before_tls
         found: list[str] = []
-        for line in listed:
+        for line in self._listed(tls=tls):
             upper = line.upper()
             if upper.startswith(("AUTH ", "AUTH=")):
                 found.extend(m for m in upper[5:].split() if m not in found)

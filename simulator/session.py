@@ -329,9 +329,9 @@ class ProviderSMTP(SMTP):
         await self.push(self.behaviour.helo(self.values()))
 
     async def smtp_STARTTLS(self, arg: str | None) -> None:
-        offered = self.services.state.starttls_offered and "STARTTLS" in {
-            e.upper() for e in self.behaviour.profile.ehlo_before_tls
-        }
+        offered = self.services.state.starttls_offered and self.behaviour.advertises(
+            "STARTTLS", tls=False
+        )
         if self.tls_context is None or not offered:
             await self.reply("unknown_command", command="STARTTLS")
             return
@@ -532,7 +532,7 @@ class ProviderSMTP(SMTP):
 
     async def smtp_BDAT(self, arg: str | None) -> None:
         parts = (arg or "").split()
-        if not self._advertises("CHUNKING"):
+        if not self.behaviour.advertises("CHUNKING", tls=self.tls):
             await self.reply("unknown_command", command="BDAT")
             return
         if not parts or not parts[0].isdigit() or parts[1:] not in ([], ["LAST"], ["last"]):
@@ -563,14 +563,6 @@ class ProviderSMTP(SMTP):
         if await self._fault("DOT"):
             return
         await self._finish(transaction, b"".join(transaction.chunks))
-
-    def _advertises(self, keyword: str) -> bool:
-        listed = (
-            self.behaviour.profile.ehlo_after_tls
-            if self.tls
-            else (self.behaviour.profile.ehlo_before_tls)
-        )
-        return any(line.split(" ")[0].upper() == keyword for line in listed)
 
     async def _finish(self, transaction: Transaction, raw: bytes) -> None:
         assert transaction.sender is not None
