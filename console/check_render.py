@@ -20,17 +20,14 @@ def render_stage(stage: Stage) -> str:
     return f"  {_MARKS[stage.status]:<4} {stage.name:<12}{timing}  {stage.detail}".rstrip()
 
 
-def render_report(report: Report, *, stages: bool = True, transcript: bool = True) -> str:
-    """Plain text for a terminal: stages with timings, certificate, transcript, diagnosis."""
-    lines = [render_heading(report.target)] if stages else []
-    if stages:
-        lines += [render_stage(stage) for stage in report.stages]
+def render_report(report: Report) -> str:
+    """What follows the stage lines: certificate, transcript, then the verdict or diagnosis."""
+    lines = []
     if report.certificate:
         cert = report.certificate
         lines.append("certificate: " + "; ".join(f"{k} {v}" for k, v in cert.items()))
-    if transcript:
-        lines.append("transcript:")
-        lines += [f"  {line}" for line in report.transcript]
+    lines.append("transcript:")
+    lines += [f"  {line}" for line in report.transcript]
     failed = report.failed_stage
     if failed is None:
         lines.append(f"passed in {report.seconds * 1000:.0f} ms")

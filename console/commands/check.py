@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({**report.to_dict(), "exit_code": code}, indent=2))
     else:
-        print(render_report(report, stages=False))
+        print(render_report(report))
     return code
 
 
