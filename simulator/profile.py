@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from simulator.tomlsource import SourceError, find_line, read_toml
+from simulator.tomlsource import SourceError, entry_line, find_line, read_toml
 
 Security = Literal["starttls", "tls", "none"]
 Scope = Literal["mailbox", "domain", "account"]
@@ -225,22 +225,6 @@ def _endpoint(path: Path, text: str, raw: Any) -> Endpoint:
     )
 
 
-def _entry_line(text: str, table: str, index: int, key: str) -> int:
-    """The line of `key` in the index-th [[table]] entry, else that entry's header line."""
-    header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
-    setting = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    seen, start = -1, 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith("["):
-            if seen == index:
-                break
-            seen += bool(header.match(line))
-            start = number if seen == index else start
-        elif seen == index and setting.match(line):
-            return number
-    return start
-
-
 def load_profile(path: Path, defaults: Mapping[str, Reply] | None = None) -> Profile:
     """Read and validate one profile file; raise ProfileError naming file, line and field."""
     if defaults is None:
@@ -255,9 +239,7 @@ def load_profile(path: Path, defaults: Mapping[str, Reply] | None = None) -> Pro
         try:
             endpoints.append(_endpoint(path, text, raw))
         except ProfileError as error:
-            line = _entry_line(text, "endpoints", index, error.field) or find_line(
-                text, "endpoints"
-            )
+            line = entry_line(text, "endpoints", index, error.field) or find_line(text, "endpoints")
             raise ProfileError(
                 path, line, f"endpoints[{index}].{error.field}", error.reason
             ) from None

@@ -58,7 +58,7 @@ from simulator.clock import VirtualClock
 from simulator.faults import COMMANDS, FaultConfig, Injection, is_reply_text
 from simulator.profile import DEFAULTS_FILE, RATE_MODES, Limits, load_defaults, profiles_dir
 from simulator.state import CONTROLS, Account
-from simulator.tomlsource import SourceError, find_line, read_toml
+from simulator.tomlsource import SourceError, entry_line, find_line, read_toml
 
 LESSONS_DIR = Path(__file__).resolve().parent / "lessons"
 ACCOUNT_ACTIONS = ("rotate_password", "revoke_app_password", "revoke_token")
@@ -143,20 +143,7 @@ class _Source:
     def line(self, table: str, index: int | None = None, key: str | None = None) -> int:
         if index is None:
             return find_line(self.text, f"{table}.{key}" if key else table)
-        header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
-        starts = [n for n, t in enumerate(self.text.splitlines(), 1) if header.match(t)]
-        if index >= len(starts):
-            return find_line(self.text, table)
-        start = starts[index]
-        if key is None:
-            return start
-        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-        for number, text in enumerate(self.text.splitlines()[start:], start + 1):
-            if text.lstrip().startswith("["):
-                break
-            if pattern.match(text):
-                return number
-        return start
+        return entry_line(self.text, table, index, key) or find_line(self.text, table)
 
     def fail(self, name: str, reason: str, line: int) -> ScenarioError:
         return ScenarioError(self.path, line, name, reason)

@@ -59,3 +59,21 @@ def find_line(text: str, dotted: str) -> int:
     if not best and len(parts) > 1:
         return find_line(text, ".".join(parts[:-1]))
     return best
+
+
+def entry_line(text: str, table: str, index: int, key: str | None = None) -> int:
+    """The line of `key` in the index-th [[table]] entry, else that entry's header line, or 0."""
+    header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
+    lines = text.splitlines()
+    starts = [number for number, line in enumerate(lines, 1) if header.match(line)]
+    if index >= len(starts):
+        return 0
+    start = starts[index]
+    if key is not None:
+        setting = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for number, line in enumerate(lines[start:], start + 1):
+            if line.lstrip().startswith("["):
+                break
+            if setting.match(line):
+                return number
+    return start
