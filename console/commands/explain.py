@@ -8,6 +8,7 @@ import sys
 
 from console import exitcodes
 from console.diagnosis import catalogue, diagnose
+from simulator.profile import STAGES
 from simulator.scenario import known_providers as profile_ids
 
 
@@ -25,7 +26,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--provider", metavar="ID", help="the provider that sent it")
     parser.add_argument(
         "--stage",
-        choices=("connect", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "dot", "quit"),
+        choices=[stage for stage in STAGES if stage != "any"],
         help="the dialogue stage the reply answered",
     )
     parser.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
