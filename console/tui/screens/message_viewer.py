@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from console.tui.markup import escape
 from simulator.mailbox import StoredMessage
 
 
@@ -36,7 +37,7 @@ class MessageViewer(ModalScreen[None]):
             + ("  [yellow]delayed by the provider[/yellow]" if stored.delayed else "")
         )
         headers = "\n".join(
-            f"[b]{name}:[/b] {_escape(str(value))}" for name, value in stored.message.items()
+            f"[b]{name}:[/b] {escape(str(value))}" for name, value in stored.message.items()
         )
         body = stored.message.get_payload(decode=True)
         text = (
@@ -48,13 +49,9 @@ class MessageViewer(ModalScreen[None]):
             scroll.border_title = stored.subject or "(no subject)"
             yield Static(envelope)
             yield Static(headers, id="message-headers")
-            yield Static(_escape(text), id="message-body", markup=True)
+            yield Static(escape(text), id="message-body", markup=True)
         yield Footer()
 
     def action_close(self) -> None:
         """Back to the list."""
         self.dismiss(None)
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

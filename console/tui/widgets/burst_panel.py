@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, ProgressBar, Static
 
+from console.tui.markup import escape
 from console.tui.widgets.minute_chart import MinuteChart, MinuteCounts
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class BurstPanel(Vertical):
             + (f"   {data['failed']} failed" if data["failed"] else "")
         ]
         for diagnosis in summary.diagnoses[:2]:
-            lines.append(f"[b]{_escape(diagnosis.title)}[/b]\n{_escape(diagnosis.cause)}")
+            lines.append(f"[b]{escape(diagnosis.title)}[/b]\n{escape(diagnosis.cause)}")
         self.query_one("#burst-summary", Static).update("\n".join(lines))
         self.query_one(MinuteChart).show(
             [
@@ -73,7 +74,3 @@ class BurstPanel(Vertical):
                 for row in summary.timeline()
             ]
         )
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
+from console.tui.markup import escape
+
 if TYPE_CHECKING:
     from console.diagnosis import Diagnosis
 
@@ -18,19 +20,15 @@ class DiagnosisCard(Static):
         self.display = diagnosis is not None
         if diagnosis is None:
             return
-        steps = "\n".join(f" {n}. {_escape(step)}" for n, step in enumerate(diagnosis.fix, 1))
+        steps = "\n".join(f" {n}. {escape(step)}" for n, step in enumerate(diagnosis.fix, 1))
         where = f" at {diagnosis.stage}" if diagnosis.stage else ""
         read = (
-            f"\n[b]Read[/b] (g): {_escape(faq_title or diagnosis.guide)}" if diagnosis.guide else ""
+            f"\n[b]Read[/b] (g): {escape(faq_title or diagnosis.guide)}" if diagnosis.guide else ""
         )
         self.border_title = f"Diagnosis{where}"
         self.update(
-            f"[b $error]{_escape(diagnosis.title)}[/]\n"
-            + (f"[dim]{_escape(diagnosis.reply)}[/dim]\n" if diagnosis.reply else "")
-            + f"{_escape(diagnosis.happened)}\n[b]Cause[/b] {_escape(diagnosis.cause)}\n"
+            f"[b $error]{escape(diagnosis.title)}[/]\n"
+            + (f"[dim]{escape(diagnosis.reply)}[/dim]\n" if diagnosis.reply else "")
+            + f"{escape(diagnosis.happened)}\n[b]Cause[/b] {escape(diagnosis.cause)}\n"
             + f"[b]Fix[/b]\n{steps}{read}"
         )
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

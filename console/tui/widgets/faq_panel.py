@@ -9,6 +9,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.guide import Faq, FaqEntry
+from console.tui.markup import escape
 
 
 class FaqPanel(Vertical):
@@ -41,7 +42,7 @@ class FaqPanel(Vertical):
         """Open one entry's answer."""
         entry = self.faq.get(entry_id)
         self.query_one("#faq-answer", Static).update(
-            f"[b]{_escape(entry.question)}[/b]\n\n{_escape(entry.answer)}"
+            f"[b]{escape(entry.question)}[/b]\n\n{escape(entry.answer)}"
         )
         options = self.query_one("#faq-questions", OptionList)
         index = options.get_option_index(entry.id) if entry.id in self._listed() else None
@@ -52,7 +53,7 @@ class FaqPanel(Vertical):
         """Fill the question list and open the first answer."""
         options = self.query_one("#faq-questions", OptionList)
         options.clear_options()
-        options.add_options([Option(_escape(e.question), id=e.id) for e in entries])
+        options.add_options([Option(escape(e.question), id=e.id) for e in entries])
         if entries:
             self.show(entries[0].id)
         else:
@@ -77,7 +78,3 @@ class FaqPanel(Vertical):
     def preview(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id:
             self.show(event.option.id)
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")

@@ -10,6 +10,7 @@ from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.guide import Guide, Question, Recommendation, Walk
+from console.tui.markup import escape
 from console.tui.messages import ShowFaq, StartChannel
 
 
@@ -121,11 +122,11 @@ def render_recommendation(node: Recommendation) -> str:
     def section(title: str, items: tuple[str, ...], mark: str) -> str:
         if not items:
             return ""
-        lines = "\n".join(f" {mark} {_escape(item)}" for item in items)
+        lines = "\n".join(f" {mark} {escape(item)}" for item in items)
         return f"\n[b]{title}[/b]\n{lines}\n"
 
     return (
-        f"[b $accent]{_escape(node.title)}[/]\n{_escape(node.summary)}\n"
+        f"[b $accent]{escape(node.title)}[/]\n{escape(node.summary)}\n"
         "[dim]c: start a channel from this · backspace: back · r: start over[/dim]\n"
         + section("Why", node.reasons, "-")
         + section("Pros", node.pros, "+")
@@ -133,7 +134,3 @@ def render_recommendation(node: Recommendation) -> str:
         + section("Limits", node.limits, "*")
         + section("Warnings", node.warnings, "!")
     )
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
