@@ -125,11 +125,6 @@ class Diagnosis:
     stage: str | None = None
     keys: tuple[str, ...] = field(default=(), repr=False)
 
-    @property
-    def is_success(self) -> bool:
-        """True for a 2xx or 3xx reply: nothing to fix."""
-        return self.code is not None and self.code < 400
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping."""
         data = asdict(self)
