@@ -89,16 +89,14 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-async def _first(initial: str | None, ask: Ask) -> bytes:
-    return decode(initial.encode("ascii", "replace")) if initial else decode(await ask(""))
+async def _first(initial: str | None, ask: Ask, prompt: str = "") -> bytes:
+    """The initial response if the client gave one, else its answer to `prompt`."""
+    return decode(initial.encode("ascii", "replace")) if initial else decode(await ask(prompt))
 
 
 async def read_login(initial: str | None, ask: Ask) -> PasswordCredentials:
     """AUTH LOGIN: username and password, each prompted (or the username given up front)."""
-    if initial:
-        username = decode(initial.encode("ascii", "replace"))
-    else:
-        username = decode(await ask(LOGIN_USERNAME_PROMPT))
+    username = await _first(initial, ask, LOGIN_USERNAME_PROMPT)
     password = decode(await ask(LOGIN_PASSWORD_PROMPT))
     return PasswordCredentials(_text(username), _text(password))
 
