@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import getaddresses
 from functools import cached_property
-from typing import Protocol
 
+from simulator.auth import Credentials
 from simulator.profile import Limits, Profile
 from simulator.state import Account, State
 
@@ -39,18 +39,6 @@ _EXTRA_REPLIES = {
     "auth_bad_encoding": "501 5.5.2 Cannot Base64-decode Client responses",
     "local_error": "451 4.3.0 Requested action aborted: local error in processing",
 }
-
-
-class Credentials(Protocol):
-    """What a SASL exchange yields: who, how, and a way to test a candidate secret."""
-
-    @property
-    def username(self) -> str: ...
-
-    @property
-    def kind(self) -> str: ...  # "password" or "token"
-
-    def matches(self, candidate: str) -> bool: ...
 
 
 @dataclass(frozen=True)
