@@ -336,7 +336,8 @@ async def test_opening_a_channel_with_values_the_form_cannot_show(channels_dir: 
     (channels_dir / "odd.toml").write_text(
         'name = "odd"\nprovider = "office365"\nscope = "personal"\n'
         '[server]\nhost = "smtp.office365.com"\nport = 587\nsecurity = "ssl"\n'
-        f'[auth]\nmethod = "login"\nusername = "{ALICE}"\nsecret = "keyring"\n'
+        # a username that reads as a markup tag must show as it is, not stop the console
+        '[auth]\nmethod = "login"\nusername = "[/odd]"\nsecret = "keyring"\n'
         f'[sender]\nfrom = "{ALICE}"\n'
     )
     app = ConsoleApp()

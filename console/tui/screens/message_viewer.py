@@ -31,10 +31,9 @@ class MessageViewer(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         stored = self.message
-        envelope = (
-            f"[b]Envelope[/b] from {stored.envelope_from} to {', '.join(stored.recipients)}"
-            f"  signed in as {stored.user or '-'}"
-            + ("  [yellow]delayed by the provider[/yellow]" if stored.delayed else "")
+        who = f"from {stored.envelope_from} to {', '.join(stored.recipients)}"
+        envelope = f"[b]Envelope[/b] {escape(who)}  signed in as {escape(stored.user or '-')}" + (
+            "  [yellow]delayed by the provider[/yellow]" if stored.delayed else ""
         )
         headers = "\n".join(
             f"[b]{name}:[/b] {escape(str(value))}" for name, value in stored.message.items()
@@ -46,7 +45,7 @@ class MessageViewer(ModalScreen[None]):
             else str(stored.message.get_payload())
         )
         with VerticalScroll() as scroll:
-            scroll.border_title = stored.subject or "(no subject)"
+            scroll.border_title = escape(stored.subject) or "(no subject)"
             yield Static(envelope)
             yield Static(headers, id="message-headers")
             yield Static(escape(text), id="message-body", markup=True)

@@ -12,6 +12,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.store import ListedChannel
+from console.tui.markup import escape
 
 
 class OpenChannel(ModalScreen[Path | None]):
@@ -37,14 +38,15 @@ class OpenChannel(ModalScreen[Path | None]):
         with Vertical() as box:
             box.border_title = "Open a saved channel"
             if not self.channels:
-                yield Static(f"No saved channels in {self.folder} yet. Press escape.")
+                yield Static(f"No saved channels in {escape(str(self.folder))} yet. Press escape.")
             options = []
             for index, listed in enumerate(self.channels):
                 if listed.file:
                     channel = listed.file.channel
-                    text = f"{channel.name}  [dim]{channel.provider} {channel.auth.username}[/dim]"
+                    about = f"{channel.provider} {channel.auth.username}"
+                    text = f"{escape(channel.name)}  [dim]{escape(about)}[/dim]"
                 else:
-                    text = f"{listed.path.name}  [red]cannot be read[/red]"
+                    text = f"{escape(listed.path.name)}  [red]cannot be read[/red]"
                 options.append(Option(text, id=str(index)))
             yield OptionList(*options, id="saved-channels")
 

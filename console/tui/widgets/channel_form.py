@@ -107,7 +107,7 @@ class ChannelForm(VerticalScroll):
             if isinstance(widget, Input | Select):
                 widget.compact = True
         yield Horizontal(Label(title, classes="field-label"), *widgets, classes="field-row")
-        yield Static(classes="problem", id=problem_id(field))
+        yield Static(classes="problem", id=problem_id(field), markup=False)
 
     def fill(self, channel: Channel) -> list[str]:
         """Put a channel's values into the fields; return the values no field can show."""
