@@ -7,10 +7,13 @@ from pathlib import Path
 
 import keyring
 import pytest
+from textual import work
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar, RadioSet, RichLog
 
 from console.tui.app import ConsoleApp
+from console.tui.errors import notify_errors
 from console.tui.screens.main import MainScreen
 from console.tui.screens.message_viewer import MessageViewer
 from console.tui.screens.secret_source import SecretSourceDialog
@@ -350,3 +353,20 @@ async def test_opening_a_channel_with_values_the_form_cannot_show(channels_dir: 
         assert app.is_running
         messages = [str(n.message) for n in app._notifications]
         assert any("server.security = 'ssl' is not one of" in message for message in messages)
+
+
+async def test_an_error_in_a_thread_worker_is_a_notification_too() -> None:
+    class Failing(App[None]):
+        @work(thread=True)
+        @notify_errors("Saving")
+        def fail(self) -> None:
+            raise OSError("disk [/full]")
+
+    app = Failing()
+    async with app.run_test() as pilot:
+        app.fail()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running
+        messages = [str(n.message) for n in app._notifications]
+        assert messages == ["Saving failed: OSError: disk [/full]"]

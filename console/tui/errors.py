@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,11 +17,10 @@ def notify_errors(what: str) -> Callable[[Method], Method]:
 
     def decorate(method: Method) -> Method:
         def report(node: Widget, error: Exception) -> None:
+            # notify is thread-safe, so this serves thread workers too; the error's
+            # text may hold brackets, so it is never read as markup.
             message = f"{what} failed: {type(error).__name__}: {error}"
-            if node.app._thread_id == threading.get_ident():
-                node.notify(message, severity="error", timeout=12)
-            else:
-                node.app.call_from_thread(node.notify, message, severity="error", timeout=12)
+            node.notify(message, severity="error", timeout=12, markup=False)
 
         if inspect.iscoroutinefunction(method):
 
