@@ -11,11 +11,12 @@ from console.channel import Channel, allows_anonymous
 from simulator.state import Account
 
 if TYPE_CHECKING:
+    from console.check import Target
     from simulator.events import Event
     from simulator.server import Simulator
 
-# A stand-in secret for rehearsals: the simulated account is made with it, so
-# the real secret is never needed to rehearse.
+# A stand-in secret for rehearsals when none is typed: the simulated account is
+# made with it, so the real secret is never needed to rehearse.
 REHEARSAL_SECRET = "rehearsal-secret"
 PER_USER = {"rotate_password", "revoke_app_password", "revoke_token", "throttle", "use_up_quota"}
 
@@ -98,14 +99,20 @@ class Rehearsal:
             simulator, self.simulator = self.simulator, None
             await simulator.stop()
 
-    def secret_for(self, secret: str) -> str:
-        """The secret a rehearsal check sends: a wrong one while that toggle is on."""
-        return secret + "-wrong" if "wrong-password" in self.active else secret
+    def target(self, channel: Channel, simulator: Simulator, typed_secret: str) -> Target:
+        """Ready the running simulator for the channel; the target a rehearsal check aims at it."""
+        from console.tui.checking import simulated_target
 
-    def prepare(self, channel: Channel, secret: str) -> None:
+        secret = typed_secret or REHEARSAL_SECRET
+        self.prepare(channel, secret)
+        sent = secret + "-wrong" if "wrong-password" in self.active else secret
+        return simulated_target(channel, simulator, sent)
+
+    def prepare(self, channel: Channel, typed_secret: str) -> None:
         """Make the channel's sign-in a valid account, unless the trainer rotated its password."""
         if self.simulator is None:
             return
+        secret = typed_secret or REHEARSAL_SECRET
         # A relay that trusts the network (the company's own server) needs no account.
         relay = channel.auth.method == "none" and allows_anonymous(self.simulator.profile)
         if relay != self.simulator.state.anonymous_relay:

@@ -12,7 +12,7 @@ from textual.lazy import Lazy
 from console.channel import Channel
 from console.tui.errors import notify_errors
 from console.tui.messages import DiagnosisChanged
-from console.tui.rehearsal import REHEARSAL_SECRET, Rehearsal
+from console.tui.rehearsal import Rehearsal
 from console.tui.widgets.burst_panel import BurstPanel
 
 
@@ -45,7 +45,6 @@ class BurstPane(Vertical):
     async def run_burst(self, channel: Channel, count: int, rate: float | None) -> None:
         """Pace count test messages into the simulator on its virtual clock."""
         from console.burst import run_burst
-        from console.tui.checking import simulated_target
 
         panel = self.query_one(BurstPanel)
         try:
@@ -53,9 +52,7 @@ class BurstPane(Vertical):
         except (OSError, ValueError, KeyError) as error:
             self.notify(f"The simulator did not start: {error}", severity="error")
             return
-        secret = self.typed_secret() or REHEARSAL_SECRET
-        self.rehearsal.prepare(channel, secret)
-        target = simulated_target(channel, simulator, self.rehearsal.secret_for(secret))
+        target = self.rehearsal.target(channel, simulator, self.typed_secret())
         panel.started(count, rate)
         clock, speed = simulator.clock, simulator.clock.speed
         clock.speed = 0  # frozen: pacing jumps the virtual clock, so a long burst takes no time

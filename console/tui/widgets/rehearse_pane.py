@@ -16,7 +16,7 @@ from console.channel import Channel
 from console.guide import Faq
 from console.tui.errors import notify_errors
 from console.tui.messages import DiagnosisChanged, ShowTab, TrainerToggled
-from console.tui.rehearsal import REHEARSAL_SECRET, Rehearsal
+from console.tui.rehearsal import Rehearsal
 from console.tui.widgets.check_panel import CheckPanel
 from console.tui.widgets.trainer_panel import TrainerPanel
 
@@ -88,7 +88,7 @@ class RehearsePane(Horizontal):
     def trainer_toggled(self, message: TrainerToggled) -> None:
         user = self.channel.auth.username if self.channel else None
         if self.channel is not None:
-            self.rehearsal.prepare(self.channel, self.rehearsal_secret())
+            self.rehearsal.prepare(self.channel, self.typed_secret())
         try:
             text = self.rehearsal.toggle(message.toggle, message.on, user or None)
         except KeyError as error:
@@ -96,24 +96,16 @@ class RehearsePane(Horizontal):
             return
         self.notify(text, title="Trainer")
 
-    def rehearsal_secret(self) -> str:
-        """The typed secret, or a stand-in: the simulated account accepts either."""
-        return self.typed_secret() or REHEARSAL_SECRET
-
     @work(exclusive=True, group="check")
     @notify_errors("The check")
     async def run_test(self, channel: Channel) -> None:
         """Check the channel against the simulator, stage by stage."""
-        from console.tui.checking import simulated_target
-
         try:
             simulator = await self.rehearsal.start(channel.provider)
         except (OSError, ValueError, KeyError) as error:
             self.notify(f"The simulator did not start: {error}", severity="error")
             return
-        secret = self.rehearsal_secret()
-        self.rehearsal.prepare(channel, secret)
-        target = simulated_target(channel, simulator, self.rehearsal.secret_for(secret))
+        target = self.rehearsal.target(channel, simulator, self.typed_secret())
         if channel.auth.method == "none" and not simulator.state.anonymous_relay:
             self.notify(
                 f"{simulator.profile.name} takes mail only from clients that sign in; "
