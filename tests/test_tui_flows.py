@@ -338,13 +338,13 @@ async def test_an_unexpected_error_is_a_notification(monkeypatch: pytest.MonkeyP
 async def test_opening_a_channel_with_values_the_form_cannot_show(channels_dir: Path) -> None:
     (channels_dir / "odd.toml").write_text(
         'name = "odd"\nprovider = "office365"\nscope = "personal"\n'
-        '[server]\nhost = "smtp.office365.com"\nport = 587\nsecurity = "ssl"\n'
+        '[server]\nhost = "smtp.office365.com"\nport = 587\nsecurity = "[/ssl]"\n'
         # a username that reads as a markup tag must show as it is, not stop the console
         '[auth]\nmethod = "login"\nusername = "[/odd]"\nsecret = "keyring"\n'
         f'[sender]\nfrom = "{ALICE}"\n'
     )
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.press("ctrl+o")
         await settle(pilot, lambda: type(app.screen).__name__ == "OpenChannel")
         await pilot.press("enter")
@@ -352,7 +352,7 @@ async def test_opening_a_channel_with_values_the_form_cannot_show(channels_dir: 
         await pilot.pause()
         assert app.is_running
         messages = [str(n.message) for n in app._notifications]
-        assert any("server.security = 'ssl' is not one of" in message for message in messages)
+        assert any("server.security = '[/ssl]' is not one of" in m for m in messages)
 
 
 async def test_an_error_in_a_thread_worker_is_a_notification_too() -> None:

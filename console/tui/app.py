@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from console.guide import load_faq, load_guide
@@ -45,6 +46,18 @@ class ConsoleApp(App[int]):
     def on_mount(self) -> None:
         faq = load_faq()
         self.push_screen(MainScreen(load_all(), load_guide(faq=faq), faq))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notification, never read as markup: it may quote paths, values or errors."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def action_help(self) -> None:
         """Show the keys."""
