@@ -9,8 +9,9 @@ import keyring
 import pytest
 from textual import work
 from textual.app import App
+from textual.content import Content
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, ProgressBar, RadioSet, RichLog
+from textual.widgets import DataTable, Input, ProgressBar, RadioSet, RichLog, Static
 
 from console.tui.app import ConsoleApp
 from console.tui.errors import notify_errors
@@ -186,6 +187,23 @@ async def test_a_change_on_disk_is_not_overwritten(channels_dir: Path) -> None:
         assert saved.read_text() == elsewhere
         messages = [str(n.message) for n in app._notifications]
         assert any("changed" in message for message in messages)
+
+
+async def test_names_that_look_like_markup_are_shown_as_typed() -> None:
+    app = ConsoleApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await office365_personal_channel(pilot)
+        await type_into(pilot, "channel-name", "desk[/x]")
+        assert app.is_running
+        subtitle = str(screen.query_one(TomlPreview).border_subtitle)
+        assert Content.from_markup(subtitle).plain.endswith("/desk[/x].toml")
+
+        await type_into(pilot, "auth-username", "[/alice]")
+        await pilot.press("ctrl+l")
+        await settle(pilot, lambda: type(app.screen).__name__ == "Confirm")
+        await pilot.pause()
+        assert "[/alice]" in str(app.screen.query_one(Static).render())
+        await pilot.press("n")
 
 
 async def test_open_a_saved_channel(channels_dir: Path) -> None:

@@ -10,7 +10,7 @@ from textual.widgets import Button, Static
 
 
 class Confirm(ModalScreen[bool]):
-    """Ask before doing something that reaches the outside world; y or n."""
+    """Ask before doing something that reaches the outside world; y or n (plain text, no markup)."""
 
     DEFAULT_CSS = """
     Confirm { align: center middle; }
@@ -32,7 +32,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question)
+            yield Static(self.question, markup=False)
             with Horizontal():
                 yield Button(self.no, id="confirm-no")
                 yield Button(self.yes, id="confirm-yes", variant="warning")

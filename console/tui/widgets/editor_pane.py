@@ -14,6 +14,7 @@ from console import paths
 from console.channel import Channel, draft, validate
 from console.guide import Recommendation
 from console.tui.errors import notify_errors
+from console.tui.markup import escape
 from console.tui.messages import ChannelChanged, ChannelEdited, ShowTab
 from console.tui.widgets.channel_form import ChannelForm
 from console.tui.widgets.toml_preview import TomlPreview
@@ -150,7 +151,7 @@ class EditorPane(Horizontal):
     def saved(self, saved: store.ChannelFile) -> None:
         """Remember the file just written."""
         self.file, self.path = saved, saved.path
-        self.query_one(TomlPreview).border_subtitle = str(saved.path)
+        self.query_one(TomlPreview).border_subtitle = escape(str(saved.path))
         self.notify(f"Saved {saved.path}", title="Channel saved")
 
     def secret_stored(self) -> None:

@@ -9,6 +9,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from console.tui.markup import escape
+
 _KEY = re.compile(r"^(\s*)([\w.\-\"]+)(\s*=\s*)(.*)$")
 
 
@@ -26,7 +28,7 @@ class TomlPreview(VerticalScroll):
 
     def show(self, text: str, path: str = "") -> None:
         """Show the file's text, and where it will be saved."""
-        self.text, self.border_subtitle = text, path
+        self.text, self.border_subtitle = text, escape(path)
         self.query_one("#toml-text", Static).update(highlight(text))
 
 
