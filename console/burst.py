@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from aiosmtplib import SMTP
+from aiosmtplib import SMTP, SMTPResponse
 from aiosmtplib.errors import (
     SMTPException,
     SMTPRecipientsRefused,
@@ -19,10 +19,11 @@ from aiosmtplib.errors import (
     SMTPSenderRefused,
 )
 
-from console.check import Target, compose_message
 from console.check_tls import tls_context
 from console.diagnosis import Diagnosis, diagnose, diagnose_failure, flatten
 from console.redact import Redactor
+from console.sasl import sign_in
+from console.target import Target, compose_message
 from simulator.clock import VirtualClock
 from simulator.mailbox import Mailbox
 
@@ -242,12 +243,13 @@ async def _open(client: SMTP, target: Target, outcome: Outcome, redactor: Redact
         await client.connect()
         if target.method != "none":
             await client.ehlo()
-            sign_in = {
-                "xoauth2": client.auth_xoauth2,
-                "plain": client.auth_plain,
-                "login": client.auth_login,
-            }[target.method]
-            await sign_in(target.username, target.secret)
+
+            async def send(line: str) -> SMTPResponse:
+                return await client.execute_command(line.encode("utf-8"))
+
+            response = await sign_in(target.method, send, target.username, target.secret)
+            if response.code != 235:
+                raise SMTPResponseException(response.code, response.message)
     except SMTPResponseException as error:
         outcome.status, outcome.stage = _status(error.code), "connect"
         outcome.reply = redactor.mask(flatten(error.code, error.message))

@@ -3,130 +3,36 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import errno
 import socket
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
-from typing import Any, Literal
+from typing import Any
 
 from aiosmtplib.errors import SMTPResponseException, SMTPServerDisconnected, SMTPTimeoutError
 from aiosmtplib.protocol import SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
-from console.channel import Channel
+from console.check_report import Line, Report, Stage
 from console.check_tls import certificate_summary, tls_context, tls_failure_kind
 from console.diagnosis import Diagnosis, diagnose, diagnose_failure, flatten
 from console.redact import Redactor, TranscriptMasker
+from console.sasl import MECHANISMS, sign_in
+from console.target import Target, compose_message, target_for
 
-Status = Literal["pending", "running", "ok", "failed", "skipped"]
 IMPLICIT_TLS_PORTS = frozenset({465, 2465})
-_METHOD_MECHANISM = {"login": "LOGIN", "plain": "PLAIN", "xoauth2": "XOAUTH2"}
-
-
-@dataclass(frozen=True)
-class Target:
-    """Everything one check needs: where to connect, how to sign in, who sends."""
-
-    host: str
-    port: int
-    security: str  # "starttls" | "tls" | "none"
-    sender: str
-    method: str = "none"  # "login" | "plain" | "xoauth2" | "none"
-    username: str = ""
-    secret: str = field(default="", repr=False)
-    recipient: str | None = None
-    sender_header: str = ""
-    timeout: float = 30.0
-    provider: str | None = None
-    tls_name: str | None = None  # the name the certificate must carry (default: host)
-    tls_context: ssl.SSLContext | None = field(default=None, repr=False)
-    insecure: bool = False
-    send: bool = False
-    channel_name: str = ""
-    simulated: bool = False
-
-
-@dataclass
-class Stage:
-    """One step of the check, its outcome and how long it took."""
-
-    name: str
-    status: Status = "pending"
-    seconds: float = 0.0
-    detail: str = ""
-    reply: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready mapping."""
-        return {
-            "name": self.name,
-            "status": self.status,
-            "seconds": round(self.seconds, 4),
-            "detail": self.detail,
-            "reply": self.reply,
-        }
-
-
-@dataclass(frozen=True)
-class Line:
-    """One transcript line: "C" client, "S" server, "*" a note; masked already."""
-
-    direction: str
-    text: str
-    at: float
-
-    def __str__(self) -> str:
-        return f"{self.direction}: {self.text}"
-
-
-@dataclass
-class Report:
-    """The outcome of a check: stages, transcript, certificate and diagnosis."""
-
-    target: Target
-    stages: list[Stage]
-    transcript: list[Line] = field(default_factory=list)
-    certificate: dict[str, str] = field(default_factory=dict)
-    diagnosis: Diagnosis | None = None
-    seconds: float = 0.0
-
-    @property
-    def passed(self) -> bool:
-        """True when no stage failed."""
-        return all(s.status != "failed" for s in self.stages)
-
-    @property
-    def failed_stage(self) -> Stage | None:
-        """The stage that stopped the check, if any."""
-        return next((s for s in self.stages if s.status == "failed"), None)
-
-    def stage(self, name: str) -> Stage:
-        """A stage by name."""
-        return next(s for s in self.stages if s.name == name)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready mapping: the document `check --json` prints."""
-        failed = self.failed_stage
-        t = self.target
-        return {
-            "channel": t.channel_name,
-            "provider": t.provider,
-            "server": {"host": t.host, "port": t.port, "security": t.security},
-            "simulated": t.simulated,
-            "passed": self.passed,
-            "failed_stage": failed.name if failed else None,
-            "seconds": round(self.seconds, 4),
-            "stages": [s.to_dict() for s in self.stages],
-            "certificate": self.certificate,
-            "transcript": [{"direction": x.direction, "text": x.text} for x in self.transcript],
-            "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
-        }
+__all__ = [
+    "Line",
+    "Report",
+    "Stage",
+    "Target",
+    "compose_message",
+    "plan",
+    "run_check",
+    "target_for",
+]
 
 
 class StageFailed(Exception):
@@ -429,7 +335,7 @@ class _Session:
 
     async def auth(self) -> str:
         t = self.target
-        mechanism = _METHOD_MECHANISM[t.method]
+        mechanism = MECHANISMS[t.method].name
         offered = self.extensions.get("AUTH", "").upper().split()
         if offered and mechanism not in offered:
             raise self.fail(
@@ -445,29 +351,13 @@ class _Session:
                 await self._guarded("*", "auth")
                 raise self.fail("auth-not-offered", "the server did not list AUTH", "auth")
             raise self.refused(response, "auth")
-        response = await self._sasl(mechanism)
+        response = await sign_in(t.method, self._auth_line, t.username, t.secret)
         if response.code != 235:
             raise self.refused(response, "auth")
         return f"{mechanism} as {t.username}" if t.username != t.secret else mechanism
 
-    async def _sasl(self, mechanism: str) -> SMTPResponse:
-        t = self.target
-        user, secret = t.username, t.secret
-        if mechanism == "PLAIN":
-            payload = _b64("\0" + user + "\0" + secret)
-            return await self._guarded(f"AUTH PLAIN {payload}", "auth")
-        if mechanism == "XOAUTH2":
-            blob = _b64(f"user={user}\x01auth=Bearer {secret}\x01\x01")
-            response = await self._guarded(f"AUTH XOAUTH2 {blob}", "auth")
-            if response.code == 334:  # the error details; an empty line gets the verdict
-                response = await self._guarded("", "auth")
-            return response
-        response = await self._guarded("AUTH LOGIN", "auth")
-        for value in (user, secret):
-            if response.code != 334:
-                return response
-            response = await self._guarded(_b64(value), "auth")
-        return response
+    async def _auth_line(self, line: str) -> SMTPResponse:
+        return await self._guarded(line, "auth")
 
     async def mail(self) -> str:
         response = await self._guarded(f"MAIL FROM:<{self.target.sender}>", "mail")
@@ -533,22 +423,6 @@ class _Session:
             self.sock.close()
 
 
-def compose_message(target: Target, subject: str, text: str) -> EmailMessage:
-    """A plain-text test message from the target's sender to its recipient (or itself)."""
-    message = EmailMessage()
-    message["From"] = target.sender_header or target.sender
-    message["To"] = target.recipient or target.sender
-    message["Subject"] = subject
-    message["Date"] = formatdate()
-    message["Message-ID"] = make_msgid(domain=target.sender.rpartition("@")[2] or None)
-    message.set_content(text)
-    return message
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
 def _tls_stage(kind: str, default: str) -> str:
     return "certificate" if kind.startswith("cert-") else default
 
@@ -592,31 +466,3 @@ async def run_check(
         session.close()
         report.seconds = time.perf_counter() - session.started
     return report
-
-
-def target_for(
-    channel: Channel,
-    secret: str,
-    *,
-    recipient: str | None = None,
-    send: bool = False,
-    timeout: float | None = None,
-    insecure: bool = False,
-) -> Target:
-    """The live target a channel describes."""
-    return Target(
-        host=channel.server.host,
-        port=channel.server.port,
-        security=channel.server.security,
-        sender=channel.sender.address,
-        method=channel.auth.method,
-        username=channel.auth.username,
-        secret=secret,
-        recipient=recipient,
-        sender_header=channel.sender.header,
-        timeout=timeout if timeout is not None else channel.server.timeout,
-        provider=channel.provider,
-        insecure=insecure,
-        send=send,
-        channel_name=channel.name,
-    )

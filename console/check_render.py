@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from console.check import Report, Stage, Target
+from console.check_report import Report, Stage
+from console.target import Target
 
 _MARKS = {"ok": "ok", "failed": "FAIL", "skipped": "skip", "pending": "", "running": ".."}
 

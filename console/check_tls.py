@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from console.check import Target
+from console.target import Target
 
 
 def tls_context(target: Target) -> ssl.SSLContext:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 from console.channel import Channel, allows_anonymous
-from console.check import Target
+from console.target import Target
 from simulator.clock import VirtualClock
 from simulator.profile import Profile
 from simulator.profile import load as load_profile_by_id

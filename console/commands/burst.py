@@ -10,7 +10,6 @@ import sys
 from console import exitcodes
 from console.burst import Summary, render_summary, run_burst
 from console.channel import Channel, is_address
-from console.check import target_for
 from console.commands.check import (
     UsageError,
     add_secret_options,
@@ -20,6 +19,7 @@ from console.commands.check import (
     scenario_for,
 )
 from console.rehearse import retarget, simulated
+from console.target import target_for
 from simulator.clock import VirtualClock
 from simulator.scenario import Scenario
 

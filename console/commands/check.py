@@ -10,10 +10,12 @@ import sys
 
 from console import exitcodes, store
 from console.channel import Channel, is_address
-from console.check import Report, Stage, Target, run_check, target_for
+from console.check import run_check
 from console.check_render import render_heading, render_report, render_stage
+from console.check_report import Report, Stage
 from console.rehearse import retarget, simulated
 from console.secrets import SecretError, read_secret
+from console.target import Target, target_for
 from simulator.profile import ProfileError, load
 from simulator.scenario import Scenario, ScenarioError, load_scenario, resolve_scenario
 

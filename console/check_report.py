@@ -1,0 +1,88 @@
+"""The record of one check: its stages, the transcript and the JSON document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from console.diagnosis import Diagnosis
+from console.target import Target
+
+Status = Literal["pending", "running", "ok", "failed", "skipped"]
+
+
+@dataclass
+class Stage:
+    """One step of the check, its outcome and how long it took."""
+
+    name: str
+    status: Status = "pending"
+    seconds: float = 0.0
+    detail: str = ""
+    reply: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping."""
+        return {
+            "name": self.name,
+            "status": self.status,
+            "seconds": round(self.seconds, 4),
+            "detail": self.detail,
+            "reply": self.reply,
+        }
+
+
+@dataclass(frozen=True)
+class Line:
+    """One transcript line: "C" client, "S" server, "*" a note; masked already."""
+
+    direction: str
+    text: str
+    at: float
+
+    def __str__(self) -> str:
+        return f"{self.direction}: {self.text}"
+
+
+@dataclass
+class Report:
+    """The outcome of a check: stages, transcript, certificate and diagnosis."""
+
+    target: Target
+    stages: list[Stage]
+    transcript: list[Line] = field(default_factory=list)
+    certificate: dict[str, str] = field(default_factory=dict)
+    diagnosis: Diagnosis | None = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """True when no stage failed."""
+        return all(s.status != "failed" for s in self.stages)
+
+    @property
+    def failed_stage(self) -> Stage | None:
+        """The stage that stopped the check, if any."""
+        return next((s for s in self.stages if s.status == "failed"), None)
+
+    def stage(self, name: str) -> Stage:
+        """A stage by name."""
+        return next(s for s in self.stages if s.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping: the document `check --json` prints."""
+        failed = self.failed_stage
+        t = self.target
+        return {
+            "channel": t.channel_name,
+            "provider": t.provider,
+            "server": {"host": t.host, "port": t.port, "security": t.security},
+            "simulated": t.simulated,
+            "passed": self.passed,
+            "failed_stage": failed.name if failed else None,
+            "seconds": round(self.seconds, 4),
+            "stages": [s.to_dict() for s in self.stages],
+            "certificate": self.certificate,
+            "transcript": [{"direction": x.direction, "text": x.text} for x in self.transcript],
+            "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
+        }
