@@ -37,6 +37,7 @@ _EXTRA_REPLIES = {
     "not_implemented": "502 5.5.1 Command not implemented",
     "auth_aborted": "501 5.7.0 Authentication aborted",
     "auth_bad_encoding": "501 5.5.2 Cannot Base64-decode Client responses",
+    "auth_line_too_long": "500 5.5.6 Authentication Exchange line is too long",
     "local_error": "451 4.3.0 Requested action aborted: local error in processing",
 }
 

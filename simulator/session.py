@@ -84,6 +84,8 @@ class Disconnect(Exception):
 class ProviderSMTP(SMTP):
     """An aiosmtpd session whose every reply, and its stage, come from the provider profile."""
 
+    line_length_limit = wire.READER_LIMIT  # AUTH lines may be long; read_command checks the rest
+
     def __init__(self, services: Services, *, hostname: str, implicit_tls: bool = False) -> None:
         super().__init__(
             services,
@@ -226,10 +228,14 @@ class ProviderSMTP(SMTP):
             if not await self._fault("CONNECT"):
                 await self.reply("greeting")
             while self.transport is not None:
-                line = await wire.read_line(self._reader)
-                if line is None:
+                try:
+                    line = await wire.read_command(self._reader)
+                except wire.LineTooLong as error:
                     self.note_command("(line too long)")
-                    await self.reply("unknown_command", command="(line too long)")
+                    if error.auth:
+                        await self.reply("auth_line_too_long")
+                    else:
+                        await self.reply("unknown_command", command="(line too long)")
                     continue
                 try:
                     await self._dispatch(line)
@@ -422,10 +428,12 @@ class ProviderSMTP(SMTP):
     async def _exchange(self, text: str) -> bytes:
         """Send a continuation reply and read the client's answer, which is never logged."""
         await self.push(text)
-        line = await wire.read_line(self._reader)
-        self.note_command(MASK)
-        if line is None:
-            raise auth.SaslError("auth_bad_encoding")
+        try:
+            line = await wire.read_sasl_line(self._reader)
+        except wire.LineTooLong:
+            raise auth.SaslError("auth_line_too_long") from None
+        finally:
+            self.note_command(MASK)
         return line.strip()
 
     # The mail transaction

@@ -10,16 +10,53 @@ from simulator.events import MASK
 _PATH = re.compile(r'^(?:<([^<>\s"]{1,256})>|([^<>\s"]{1,256}))(?:\s+(.*))?$')
 
 
-async def read_line(reader: asyncio.StreamReader) -> bytes | None:
-    """One command line without its line end, or None when it was too long (and dropped)."""
+# Octets a line may take, its line end included: aiosmtpd's 1,001 before the line feed for
+# any command, and RFC 4954's 12,288 for an AUTH command or a SASL continuation line.
+COMMAND_LINE_LIMIT = 1002
+AUTH_LINE_LIMIT = 12288
+READER_LIMIT = AUTH_LINE_LIMIT  # the StreamReader's own limit: the longest line read at all
+
+
+class LineTooLong(Exception):
+    """The line was over its limit and has been read and dropped."""
+
+    def __init__(self, auth: bool) -> None:
+        super().__init__("line too long")
+        self.auth = auth  # True when it was an AUTH command line
+
+
+def is_auth(line: bytes) -> bool:
+    """True when the line is an AUTH command."""
+    return line[:5].upper() in (b"AUTH ", b"AUTH\r", b"AUTH\n", b"AUTH")
+
+
+async def read_command(reader: asyncio.StreamReader) -> bytes:
+    """One command line without its line end; LineTooLong when over its command's limit."""
+    line = await _read_raw(reader)
+    auth = is_auth(line)
+    if line.endswith(b"\n") and len(line) <= (AUTH_LINE_LIMIT if auth else COMMAND_LINE_LIMIT):
+        return line.rstrip(b"\r\n")
+    raise LineTooLong(auth=auth)
+
+
+async def read_sasl_line(reader: asyncio.StreamReader) -> bytes:
+    """One SASL continuation line without its line end; LineTooLong when over 12,288 octets."""
+    line = await _read_raw(reader)
+    if line.endswith(b"\n") and len(line) <= AUTH_LINE_LIMIT:
+        return line.rstrip(b"\r\n")
+    raise LineTooLong(auth=True)
+
+
+async def _read_raw(reader: asyncio.StreamReader) -> bytes:
+    """One line with its line end; only its start when longer than the reader holds."""
     try:
-        return (await reader.readuntil(b"\n")).rstrip(b"\r\n")
+        return await reader.readuntil(b"\n")
     except asyncio.LimitOverrunError as error:
-        await reader.readexactly(error.consumed)
-        while True:
+        head = await reader.readexactly(error.consumed)
+        while True:  # drop the rest of the line, holding nothing
             try:
                 await reader.readuntil(b"\n")
-                return None
+                return head[:16]
             except asyncio.LimitOverrunError as more:
                 await reader.readexactly(more.consumed)
 
