@@ -300,27 +300,22 @@ def _valid_host(host: str) -> bool:
 
 def _check_endpoint(server: ServerSettings, profile: Profile) -> list[Problem]:
     offered = [e for e in profile.endpoints if e.host.lower() == server.host.lower().rstrip(".")]
-    wanted = (server.port, server.security)
     if _rules_unknown(profile) or not offered:
         return []
-    if any((e.port, e.security) == wanted for e in offered):
+    if any((e.port, e.security) == (server.port, server.security) for e in offered):
         return []
-    accepted = ", ".join(f"{e.port} ({e.security})" for e in offered)
-    same_port = [e for e in offered if e.port == server.port]
-    if same_port:
-        return [
-            Problem(
-                "server.security",
-                f"{profile.name} uses {same_port[0].security} on port {server.port}",
-            )
-        ]
-    return [
-        Problem(
-            "server.port",
-            f"{profile.name} does not accept port {server.port} on {server.host}; "
-            f"it accepts {accepted}",
-        )
-    ]
+    reason = endpoint_problem(server, profile) or ""
+    same_port = any(e.port == server.port for e in offered)
+    return [Problem("server.security" if same_port else "server.port", reason)]
+
+
+def endpoint_problem(server: ServerSettings, profile: Profile) -> str | None:
+    """What the provider says to this port and security when it has no such endpoint."""
+    if server.security not in ("starttls", "tls", "none") or _rules_unknown(profile):
+        return None
+    if not any(e.host.lower() == server.host.lower().rstrip(".") for e in profile.endpoints):
+        return None
+    return profile.missing_endpoint(server.port, server.security)
 
 
 def _check_auth(channel: Channel, profile: Profile) -> list[Problem]:

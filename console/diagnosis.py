@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -255,6 +255,14 @@ def diagnose_failure(
         reply=detail,
         provider=provider,
         stage=stage,
+    )
+
+
+def no_such_endpoint(reason: str, detail: str, provider: str | None, stage: str) -> Diagnosis:
+    """A failure to connect explained by a port or security the provider does not offer."""
+    return replace(
+        diagnose_failure("no-such-endpoint", detail, provider, stage),
+        title=reason[0].upper() + reason[1:],
     )
 
 

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
-from console.channel import Channel, allows_anonymous
+from console.channel import Channel, allows_anonymous, endpoint_problem
 from console.target import Target
 from simulator.clock import VirtualClock
 from simulator.profile import Profile
@@ -47,12 +47,19 @@ async def simulated(
     scripted = {a.username.lower() for a in scenario.accounts} if scenario else set()
     mine = channel.auth.username.lower() in scripted or channel.auth.method == "none"
     own = [] if mine else [simulated_account(channel, secret, profile)]
+    server = channel.server
+    missing = endpoint_problem(server, profile)
+    # A port the provider has, with other security, is served as the provider serves it.
+    actual = next((e.security for e in profile.endpoints if e.port == server.port), None)
+    wants_tls = server.security == "tls" if missing is None or actual is None else actual == "tls"
     simulator = Simulator(
         profile,
-        tls_port=0 if channel.server.security == "tls" else None,
+        tls_port=0 if wants_tls else None,
         accounts=own,
         scenario=scenario,
         clock=clock,
+        silent_port=0 if missing and actual is None else None,
+        silent_reason=missing or "",
     )
     async with simulator:
         if channel.auth.method == "none" and allows_anonymous(profile):
@@ -62,7 +69,12 @@ async def simulated(
 
 def retarget(target: Target, simulator: Simulator) -> Target:
     """The same target pointed at the simulator, trusting its CA."""
-    port = simulator.tls_port if target.security == "tls" and simulator.tls_port else simulator.port
+    if simulator.silent_port is not None:
+        port = simulator.silent_port
+    elif simulator.tls_port and (target.security == "tls" or _served_as_tls(target, simulator)):
+        port = simulator.tls_port
+    else:
+        port = simulator.port
     return replace(
         target,
         host=simulator.host,
@@ -71,3 +83,8 @@ def retarget(target: Target, simulator: Simulator) -> Target:
         tls_context=simulator.client_ssl_context(),
         simulated=True,
     )
+
+
+def _served_as_tls(target: Target, simulator: Simulator) -> bool:
+    """True when the provider speaks implicit TLS on the port the channel names."""
+    return any(e.port == target.port and e.security == "tls" for e in simulator.profile.endpoints)

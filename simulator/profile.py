@@ -13,6 +13,7 @@ from simulator.tomlsource import SourceError, entry_line, find_line, read_toml
 Security = Literal["starttls", "tls", "none"]
 Scope = Literal["mailbox", "domain", "account"]
 SECURITIES: tuple[Security, ...] = ("starttls", "tls", "none")
+SECURITY_WORDS = {"starttls": "STARTTLS", "tls": "implicit TLS", "none": "no TLS"}
 SCOPES: tuple[Scope, ...] = ("mailbox", "domain", "account")
 STAGES = ("connect", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "dot", "quit", "any")
 CONFIDENCES = ("DOC", "OBS", "SEC", "RFC")
@@ -118,6 +119,22 @@ class Profile:
     # Postmark: with an empty user name, the secret is sent as the user name too.
     secret_as_username: bool = False
     session_id: str = DEFAULT_SESSION_ID  # the shape of the {id} token (SESSION_ID_SYMBOLS)
+
+    def offers(self, port: int | None, security: str) -> bool:
+        """True when one of the provider's endpoints has this security (and port, if given)."""
+        return any(
+            e.security == security and (port is None or e.port == port) for e in self.endpoints
+        )
+
+    def missing_endpoint(self, port: int, security: str) -> str | None:
+        """Why the provider does not serve this port and security, and what to use; or None."""
+        if self.offers(port, security):
+            return None
+        use = next((e for e in self.endpoints if e.recommended), self.endpoints[0])
+        advice = f"use {use.port} with {SECURITY_WORDS[use.security]}"
+        if any(e.port == port for e in self.endpoints):
+            return f"{self.name} has no {SECURITY_WORDS[security]} on port {port}: {advice}"
+        return f"{self.name} has no port {port}: {advice}"
 
     @property
     def endpoint(self) -> Endpoint:

@@ -23,11 +23,13 @@ from simulator.mailbox import Mailbox
 from simulator.profile import Profile, load
 from simulator.scenario import LEDGER_ACTIONS, Scenario, TimedEvent, play
 from simulator.session import LEGACY_TLS_KEY, ProviderSMTP, Services
+from simulator.silent import SilentPort
 from simulator.state import Account, State
 from simulator.tls import TLSMaterial
 
 CLOSE_GRACE = 2.0  # seconds sessions get to close before their connections are cut
 THREAD_TIMEOUT = 30.0  # seconds a background simulator gets to start or stop
+NO_ANSWER = "the real host does not answer there, so clients time out"
 
 
 class Simulator:
@@ -48,6 +50,8 @@ class Simulator:
         maildir: Path | None = None,
         allow_remote: bool = False,
         ca_out: Path | None = None,
+        silent_port: int | None = None,
+        silent_reason: str = "",
     ) -> None:
         self.profile = load(provider) if isinstance(provider, str) else provider
         if scenario is not None and scenario.provider != self.profile.id:
@@ -81,6 +85,10 @@ class Simulator:
         self._servers: list[asyncio.Server] = []
         self._services: Services | None = None
         self._scenario_task: asyncio.Task[None] | None = None
+        self._silent: set[asyncio.BaseTransport] = set()
+        self.unserved_reason: str | None = None  # why tls_port is held but never answered
+        # A port the provider does not have (a rehearsed channel's): held, never answered.
+        self.silent_port, self.silent_reason = silent_port, silent_reason
 
     async def __aenter__(self) -> Simulator:
         await self.start()
@@ -119,7 +127,14 @@ class Simulator:
             )
             self._servers.append(plain)
             self.port = plain.sockets[0].getsockname()[1]
-            if self.tls_port is not None:
+            if self.silent_port is not None:
+                why = f"{self.silent_reason}; {NO_ANSWER}"
+                self.silent_port = await self._listen_silently(loop, self.silent_port, why)
+            if self.tls_port is not None and not self.profile.offers(None, "tls"):
+                reason = self.profile.missing_endpoint(465, "tls") or ""
+                self.unserved_reason = why = f"{reason}; {NO_ANSWER}"
+                self.tls_port = await self._listen_silently(loop, self.tls_port, why)
+            elif self.tls_port is not None:
                 wrapped = await loop.create_server(
                     partial(ProviderSMTP, services, hostname=hostname, implicit_tls=True),
                     self.host,
@@ -136,6 +151,16 @@ class Simulator:
                 play(self.scenario.events, self, announce=self._announce)
             )
 
+    async def _listen_silently(self, loop: asyncio.AbstractEventLoop, port: int, why: str) -> int:
+        """Hold a port the provider does not have, answering nobody there; its number."""
+
+        def say(text: str) -> None:
+            self.events.emit(Event("refused", "", f"{text}: {why}", self.clock.now(), time.time()))
+
+        server = await loop.create_server(lambda: SilentPort(self._silent, say), self.host, port)
+        self._servers.append(server)
+        return int(server.sockets[0].getsockname()[1])
+
     async def stop(self) -> None:
         """Stop listening, close every session and remove temporary files."""
         if self._scenario_task is not None:
@@ -144,6 +169,8 @@ class Simulator:
             self._scenario_task = None
         for server in self._servers:
             server.close()
+        for transport in list(self._silent):
+            transport.close()
         if self._services is not None and self._services.open_sessions:
             for session in list(self._services.open_sessions):
                 if session.transport is not None:

@@ -94,7 +94,7 @@ def test_office365_on_465_is_refused_by_the_profile() -> None:
     channel = replace(alice(), server=ServerSettings("smtp.office365.com", 465, "tls"))
     problems = validate(channel, OFFICE365)
     assert [p.field for p in problems] == ["server.port"]
-    assert "587 (starttls)" in problems[0].reason
+    assert "has no port 465: use 587 with STARTTLS" in problems[0].reason
 
 
 def test_office365_with_plain_auth() -> None:

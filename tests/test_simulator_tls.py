@@ -183,13 +183,14 @@ async def test_office365_still_serves_tls_1_2_clients() -> None:
         await wire.close()
 
 
-async def test_office365_refuses_legacy_tls_on_its_implicit_tls_port_too() -> None:
+async def test_office365_has_no_implicit_tls_port_to_answer_on() -> None:
     async with Simulator("office365", tls_port=0) as sim:
-        assert sim.tls_port
-        wire = await Wire.open(sim.tls_port, tls=legacy_client(sim))
-        assert (await wire.reply()).startswith("220 ")
-        assert (await wire.ask("NOOP")).startswith(LEGACY_TLS)
-        await wire.close()
+        assert sim.tls_port and sim.unserved_reason
+        reader, writer = await asyncio.open_connection("127.0.0.1", sim.tls_port)
+        writer.write(b"EHLO client.test\r\n")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(reader.read(1), 0.5)
+        writer.close()
 
 
 @pytest.mark.parametrize("provider", OTHER_PROFILES)

@@ -9,10 +9,11 @@ import secrets as tokens
 import sys
 
 from console import exitcodes, store
-from console.channel import Channel, is_address
+from console.channel import Channel, endpoint_problem, is_address
 from console.check import run_check
 from console.check_render import render_heading, render_report, render_stage
 from console.check_report import Report, Stage
+from console.diagnosis import no_such_endpoint
 from console.rehearse import retarget, simulated
 from console.secrets import SecretError, read_secret
 from console.target import Target, target_for
@@ -83,6 +84,11 @@ def load_channel(name_or_path: str) -> Channel:
     except ProfileError as error:
         raise UsageError(str(error)) from None
     problems = channel.problems(profile)
+    # A port the provider does not have is what the check itself shows: no answer there.
+    missing = endpoint_problem(channel.channel.server, profile)
+    if missing and any(p.reason == missing for p in problems):
+        print(f"note: {missing}; checking it anyway", file=sys.stderr)
+        problems = [p for p in problems if p.reason != missing]
     if problems:
         lines = [f"{path}:{p.line}: {p}" if p.line else f"{path}: {p}" for p in problems]
         raise UsageError("\n".join(lines))
@@ -162,12 +168,29 @@ async def _check(
         insecure=args.insecure,
     )
     if args.simulate is None:
-        return await _run(target, args.json)
+        return _truthful(channel, await _run(target, args.json))
     try:
         async with simulated(channel, secret, scenario) as simulator:
-            return await _run(retarget(target, simulator), args.json)
+            return _truthful(channel, await _run(retarget(target, simulator), args.json))
     except ValueError as error:  # e.g. a scenario written for another provider
         raise UsageError(str(error)) from None
+
+
+def _truthful(channel: Channel, report: Report) -> Report:
+    """Blame a failure to connect on the port when the provider has no such endpoint."""
+    failed = report.failed_stage
+    if failed is None or failed.name not in CONNECTION_STAGES:
+        return report
+    try:
+        missing = endpoint_problem(channel.server, load(channel.provider))
+    except (KeyError, ProfileError):
+        return report
+    if missing:
+        report.diagnosis = no_such_endpoint(missing, failed.detail, channel.provider, failed.name)
+    return report
+
+
+CONNECTION_STAGES = ("connect", "tls", "certificate", "greeting", "ehlo", "starttls")
 
 
 async def _run(target: Target, quiet: bool) -> Report:

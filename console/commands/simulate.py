@@ -218,6 +218,7 @@ def _announce(simulator: Simulator, json_log: bool, out: TextIO) -> None:
             "host": simulator.host,
             "port": simulator.port,
             "tls_port": simulator.tls_port,
+            "tls_port_unserved": simulator.unserved_reason,
             "ca_file": str(simulator.ca_file),
             "accounts": accounts,
             "scenario": simulator.scenario.title if simulator.scenario else None,
@@ -229,7 +230,10 @@ def _announce(simulator: Simulator, json_log: bool, out: TextIO) -> None:
         f"Simulating {profile.name} ({profile.id})",
         f"listening on {address(simulator.host, simulator.port)} (plain, STARTTLS offered)",
     ]
-    if simulator.tls_port is not None:
+    if simulator.tls_port is not None and simulator.unserved_reason:
+        where = address(simulator.host, simulator.tls_port)
+        lines.append(f"port {where} held but not served: {simulator.unserved_reason}")
+    elif simulator.tls_port is not None:
         lines.append(f"implicit TLS on {address(simulator.host, simulator.tls_port)}")
     lines.append(f"CA certificate: {simulator.ca_file}")
     lines.append(f"accounts: {', '.join(accounts) if accounts else 'none (every sign-in fails)'}")
