@@ -10,7 +10,7 @@ from importlib import import_module
 
 from console import exitcodes
 
-COMMANDS = ("providers", "channels", "simulate", "check", "burst", "explain")
+COMMANDS = ("providers", "channels", "simulate", "check", "burst", "explain", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

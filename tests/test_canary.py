@@ -19,6 +19,7 @@ from console import secrets, store
 from console.channel import draft
 from console.cli import main
 from console.commands.channels import channel_problems
+from console.export import FORMATS
 from simulator.profile import load
 from tests.conftest import MemoryKeyring
 
@@ -35,6 +36,7 @@ class Case:
 
 
 CHANNEL_NAMES = ("alice", "envy", "helper", "leaky")
+EXPORT_FORMATS = tuple(FORMATS)
 
 COMMANDS: list[Case] = [
     Case(("channels", "secret", "alice"), stdin="{canary}\n"),
@@ -51,6 +53,13 @@ COMMANDS: list[Case] = [
     Case(
         ("channels", "new", "--provider", "gmail", "--name", "fresh2")
         + ("--username", "fresh@example.com", "--secret", f"env:{CANARY_VARIABLE}")
+    ),
+    *(
+        Case(
+            ("export", name, "--to", fmt, *(("--output", f"{name}.{fmt}") if fmt == "env" else ()))
+        )
+        for name in CHANNEL_NAMES
+        for fmt in EXPORT_FORMATS
     ),
 ]
 
@@ -119,3 +128,30 @@ def test_a_pasted_secret_is_flagged_but_never_shown(channels_dir: Path) -> None:
     assert profile is not None and profile.id == "office365"
     assert [p.field for p in problems] == ["auth.secret"]
     assert CANARY not in str(problems)
+
+
+def test_secret_print_gives_the_secret_only_to_a_program(
+    capsys: pytest.CaptureFixture[str], channels_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CANARY_VARIABLE, CANARY)
+    plant(channels_dir)
+    assert main(["channels", "secret", "--print", "envy"]) == 0  # stdout is captured: a pipe
+    out, err = capsys.readouterr()
+    assert out == CANARY + "\n"
+    assert CANARY not in err
+
+
+def test_secret_print_on_a_terminal_needs_a_yes(
+    capsys: pytest.CaptureFixture[str], channels_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CANARY_VARIABLE, CANARY)
+    plant(channels_dir)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    answers = iter(["", "y"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    assert main(["channels", "secret", "--print", "envy"]) == 2
+    first = capsys.readouterr()
+    assert CANARY not in first.out + first.err
+    assert main(["channels", "secret", "--print", "envy"]) == 0
+    assert capsys.readouterr().out == CANARY + "\n"

@@ -16,6 +16,7 @@ from console.channel import (
     NAME_RULE,
     SCOPES,
     SECURITIES,
+    Channel,
     Problem,
     as_dict,
     draft,
@@ -91,6 +92,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "on a terminal, and stores it in the system keyring. Never written to a file.",
     )
     secret.add_argument("channel", metavar="CHANNEL", help="saved channel name or file path")
+    secret.add_argument(
+        "--print",
+        dest="print_secret",
+        action="store_true",
+        help="print the secret instead (for msmtp's passwordeval and the like); "
+        "on a terminal only after confirmation",
+    )
     add_channels_dir_argument(secret, nested=True)
     secret.set_defaults(run=run_secret)
 
@@ -253,6 +261,8 @@ def run_secret(args: argparse.Namespace) -> int:
     except store.ChannelFileError as error:
         return _fail(str(error))
     channel = file.channel
+    if args.print_secret:
+        return print_secret(channel)
     try:
         secrets.ensure_keyring_source(channel)
         if not secrets.keyring_available():
@@ -270,6 +280,26 @@ def run_secret(args: argparse.Namespace) -> int:
         return _fail(str(error))
     print(f"Stored the secret for {channel.name} in {secrets.describe_source(channel)}.")
     return exitcodes.OK
+
+
+def print_secret(channel: Channel) -> int:
+    """Print the secret for another program; on a terminal only once the user confirms."""
+    if sys.stdout.isatty() and not _confirm(f"Show the secret for {channel.name} on screen?"):
+        return _fail("Nothing was printed.")
+    try:
+        value = secrets.read_secret(channel)
+    except secrets.SecretError as error:
+        return _fail(str(error))
+    sys.stdout.write(value + "\n")
+    return exitcodes.OK
+
+
+def _confirm(question: str) -> bool:
+    try:
+        answer = input(f"{question} [y/N] ") if sys.stdin.isatty() else ""
+    except (EOFError, KeyboardInterrupt):
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _read_secret_input(name: str) -> str | None:

@@ -1,0 +1,79 @@
+"""What every export format reads: the channel, how to fetch its secret again, and who wrote it."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+from console.channel import Channel
+
+OAUTH_METHODS = frozenset({"xoauth2", "oauthbearer"})
+SECRET_VARIABLE = "SMTP_PASSWORD"
+
+
+def tool_version() -> str:
+    """The installed smtp-console version, for the 'written by' line."""
+    try:
+        return version("smtp-console")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Context:
+    """One channel to export; `reference` is how smtp-console finds it again (name or path)."""
+
+    channel: Channel
+    reference: str
+    version: str
+
+    @property
+    def oauth(self) -> bool:
+        """True when the channel signs in with an OAuth access token."""
+        return str(self.channel.auth.method) in OAUTH_METHODS
+
+    @property
+    def signs_in(self) -> bool:
+        """True when the channel sends a user name and a secret."""
+        return str(self.channel.auth.method) != "none"
+
+    @property
+    def implicit_tls(self) -> bool:
+        """True when TLS starts with the first byte (port 465 style)."""
+        return self.channel.server.security == "tls"
+
+    @property
+    def starttls(self) -> bool:
+        """True when the connection starts in plain text and upgrades with STARTTLS."""
+        return self.channel.server.security == "starttls"
+
+    @property
+    def secret_argv(self) -> list[str]:
+        """The smtp-console command that prints the channel's secret or a fresh token."""
+        if self.oauth and self.channel.auth.secret == "oauth":
+            return ["smtp-console", "oauth", "token", self.reference]
+        return ["smtp-console", "channels", "secret", "--print", self.reference]
+
+    @property
+    def secret_command(self) -> str:
+        """secret_argv as one shell command line."""
+        return shlex.join(self.secret_argv)
+
+    def fill(self, variable: str = SECRET_VARIABLE) -> str:
+        """The shell line that puts the secret in an environment variable for the sender."""
+        return f'export {variable}="$({self.secret_command})"'
+
+    def header(self, marker: str, where: str) -> list[str]:
+        """The opening comment lines: where the output goes and who wrote it."""
+        return [
+            f"{marker} Goes in: {where}",
+            f"{marker} Written by smtp-console {self.version} from channel {self.channel.name!r}; "
+            "the secret is not in it.",
+        ]
+
+
+def quoted(text: str) -> str:
+    """A double-quoted string literal valid in Python, JavaScript and .env files."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

@@ -1,0 +1,36 @@
+"""msmtp: one account block; the password comes from passwordeval, never inline."""
+
+from __future__ import annotations
+
+from console.export.base import Context
+
+WHERE = "~/.msmtprc or /etc/msmtprc (keep it mode 0600); send with: msmtp -a ACCOUNT"
+SUMMARY = "an msmtp account block (password by passwordeval)"
+
+
+def render(context: Context) -> str:
+    """The account block, named after the channel."""
+    channel = context.channel
+    server = channel.server
+    tls = server.security != "none"
+    lines = [
+        *context.header("#", WHERE),
+        f"account {channel.name}",
+        f"host {server.host}",
+        f"port {server.port}",
+        f"tls {'on' if tls else 'off'}",
+    ]
+    if tls:
+        # tls_starttls off means TLS from the first byte (implicit TLS, port 465 style).
+        lines += [f"tls_starttls {'on' if context.starttls else 'off'}", "tls_trust_file system"]
+    if context.signs_in:
+        lines += [
+            f"auth {channel.auth.method}",
+            f"user {channel.auth.username}",
+            f"passwordeval {context.secret_command}",
+        ]
+    else:
+        lines.append("auth off")
+    lines += [f"from {channel.sender.address}", f"timeout {server.timeout:g}"]
+    lines.append(f"# To make it the default account: account default : {channel.name}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,90 @@
+"""Shared by the export tests: a channel saved for a running simulator that accepts its secret."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from console import store
+from console.channel import Channel, Security, draft
+from console.cli import main
+from console.rehearse import simulated_account
+from simulator.profile import load
+from simulator.server import Simulator, in_background
+
+SECRET = "Export-Test-Secret-41"
+VARIABLE = "SMTP_EXPORT_TEST_SECRET"
+USERS = {"office365": "alice@contoso.com", "gmail": "alice@example.com", "custom": "app"}
+
+
+def need(tool: str) -> str:
+    """The tool's path; skip when it is missing, except under CI=true where that fails."""
+    path = shutil.which(tool)
+    if path:
+        return path
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{tool} is missing; .ci/run installs it")
+    pytest.skip(f"{tool} is not installed")
+
+
+@dataclass
+class Rehearsal:
+    """A running simulator, the channel saved for it, and the environment a sender runs in."""
+
+    simulator: Simulator
+    channel: Channel
+    path: Path
+    env: dict[str, str]
+
+
+def channel_for(provider: str, security: Security, name: str = "app") -> Channel:
+    """A channel whose secret comes from the test's environment variable."""
+    user = USERS[provider]
+    sender = user if "@" in user else "app@example.com"
+    port = 465 if security == "tls" else 587
+    return draft(
+        load(provider),
+        name,
+        username=user,
+        from_address=sender,
+        port=port,
+        security=security,
+        secret=f"env:{VARIABLE}",
+    )
+
+
+@contextmanager
+def rehearsal(channels_dir: Path, provider: str, security: Security) -> Iterator[Rehearsal]:
+    """The channel saved with the simulator's address, while the simulator runs in a thread."""
+    channel = channel_for(provider, security)
+    profile = load(provider)
+    simulator = Simulator(
+        profile,
+        tls_port=0 if security == "tls" else None,
+        accounts=[simulated_account(channel, SECRET, profile)],
+    )
+    with in_background(simulator):
+        port = simulator.tls_port if security == "tls" and simulator.tls_port else simulator.port
+        channel = replace(channel, server=replace(channel.server, host="127.0.0.1", port=port))
+        path = channels_dir / f"{channel.name}.toml"
+        store.save(channel, path, overwrite=True)
+        scripts = str(Path(sys.executable).parent)
+        env = {**os.environ, VARIABLE: SECRET, "PATH": f"{scripts}{os.pathsep}{os.environ['PATH']}"}
+        yield Rehearsal(simulator, channel, path, env)
+
+
+def export(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run smtp-console export in this process and return what it printed."""
+    capsys.readouterr()
+    code = main(["export", *argv])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert SECRET not in out + err
+    return out
