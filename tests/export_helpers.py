@@ -26,7 +26,7 @@ USERS = {"office365": "alice@contoso.com", "gmail": "alice@example.com", "custom
 
 def need(tool: str) -> str:
     """The tool's path; skip when it is missing, except under CI=true where that fails."""
-    path = shutil.which(tool)
+    path = shutil.which(tool, path=f"{os.environ.get('PATH', '')}{os.pathsep}/usr/sbin:/sbin")
     if path:
         return path
     if os.environ.get("CI") == "true":

@@ -1,4 +1,4 @@
-"""smtp-console channels new|list|show|validate|secret: delivery-channel files."""
+"""smtp-console channels new|list|show|validate|secret|import: delivery-channel files."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from console.channel import (
     draft,
     secret_source_problem,
 )
+from console.commands import channels_import
 from console.paths import CHANNELS_DIR_VARIABLE
 from simulator.profile import Profile, ProfileError, load
 from simulator.tomlsource import find_line
@@ -101,6 +102,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add_channels_dir_argument(secret, nested=True)
     secret.set_defaults(run=run_secret)
+
+    channels_import.register(actions, add_channels_dir_argument)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

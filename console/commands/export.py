@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-from console import exitcodes, paths, secrets, store
+from console import exitcodes, secrets, store
 from console.commands.channels import add_channels_dir_argument, channel_problems
 from console.export import FORMATS, Context, render, tool_version
+from console.export.base import reference_for
+from console.export.files import write_private
 from console.export.postfix import secret_line
 from simulator.profile import ProfileError
-
-SECRET_FILE_MODE = 0o600
-OUTPUT_MODE = 0o600
 
 
 class UsageError(Exception):
@@ -68,7 +65,8 @@ def _export(args: argparse.Namespace) -> int:
         _, problems = channel_problems(file)
     except (store.ChannelFileError, ProfileError) as error:
         raise UsageError(str(error)) from None
-    context = Context(file.channel, reference(args, file.path), tool_version())
+    reference = reference_for(file.path, file.channel.name, chosen_dir=bool(args.channels_dir))
+    context = Context(file.channel, reference, tool_version())
     if problems:
         print(
             f"warning: {file.path} has {len(problems)} problem(s); exported as it is "
@@ -79,23 +77,11 @@ def _export(args: argparse.Namespace) -> int:
     if args.write_secret_file:
         write_secret_file(context, Path(args.write_secret_file))
     if args.output:
-        _write(Path(args.output), text.encode(), OUTPUT_MODE, keep_mode=True)
+        _write(Path(args.output), text.encode(), keep_mode=True)
         print(f"Wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return exitcodes.OK
-
-
-def reference(args: argparse.Namespace, path: Path) -> str:
-    """How smtp-console finds the channel later: its name in the default folder, else its path."""
-    default = not (
-        args.channels_dir
-        or os.environ.get(paths.CHANNELS_DIR_VARIABLE)
-        or os.environ.get(paths.CONFIG_DIR_VARIABLE)
-    )
-    if default and path.parent == store.channels_dir(None) and path.suffix == store.SUFFIX:
-        return path.stem
-    return str(path.resolve())
 
 
 def write_secret_file(context: Context, path: Path) -> None:
@@ -111,26 +97,12 @@ def write_secret_file(context: Context, path: Path) -> None:
         secret = secrets.read_secret(context.channel)
     except secrets.SecretError as error:
         raise UsageError(f"--write-secret-file: {error}") from None
-    _write(path, secret_line(context, secret).encode(), SECRET_FILE_MODE, keep_mode=False)
+    _write(path, secret_line(context, secret).encode(), keep_mode=False)
     print(f"Wrote {path} (mode 0600); now run: postmap hash:{path}", file=sys.stderr)
 
 
-def _write(path: Path, data: bytes, mode: int, *, keep_mode: bool) -> None:
-    """Replace the file atomically; a new file (or any secret file) gets `mode`."""
-    target = Path(os.path.realpath(path))
-    if keep_mode and target.exists():
-        mode = target.stat().st_mode & 0o777
+def _write(path: Path, data: bytes, *, keep_mode: bool) -> None:
     try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        write_private(path, data, keep_mode=keep_mode)
     except OSError as error:
-        raise UsageError(f"{path}: cannot be written: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            os.fchmod(stream.fileno(), mode)
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
         raise UsageError(f"{path}: cannot be written: {error.strerror}") from None

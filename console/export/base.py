@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
+from console import paths
 from console.channel import Channel
 
 OAUTH_METHODS = frozenset({"xoauth2", "oauthbearer"})
@@ -77,3 +80,17 @@ def quoted(text: str) -> str:
     """A double-quoted string literal valid in Python, JavaScript and .env files."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
+
+
+def reference_for(path: Path | None, name: str, *, chosen_dir: bool = False) -> str:
+    """How smtp-console finds the channel later: its name in the default folder, else its path."""
+    if path is None:
+        return name
+    default = not (
+        chosen_dir
+        or os.environ.get(paths.CHANNELS_DIR_VARIABLE)
+        or os.environ.get(paths.CONFIG_DIR_VARIABLE)
+    )
+    if default and path.parent == paths.channels_dir() and path.suffix == ".toml":
+        return path.stem
+    return str(path.resolve())

@@ -11,6 +11,7 @@ from textual.widgets import Button, Footer, Input, TabbedContent, TabPane
 
 from console.channel import Channel, draft
 from console.diagnosis import Diagnosis
+from console.export.base import reference_for
 from console.guide import Faq, Guide
 from console.tui.messages import (
     ChannelChanged,
@@ -51,6 +52,14 @@ class MainScreen(Screen[None]):
             tooltip="Show the file ctrl+s would write",
         ),
         Binding("ctrl+s", "save", "Save", id="main.save", tooltip="Save the channel"),
+        Binding(
+            "f4",
+            "export",
+            "Export",
+            id="main.export",
+            show=False,
+            tooltip="The channel as Postfix, msmtp or application settings",
+        ),
         Binding(
             "ctrl+o", "open", "Open", id="main.open", show=False, tooltip="Open a saved channel"
         ),
@@ -220,7 +229,7 @@ class MainScreen(Screen[None]):
             return on_editor and not self.has_class("-wide")
         if action == "read_guide":
             return self.diagnosis is not None and bool(self.diagnosis.guide)
-        if action in ("save", "test", "burst", "live_test"):
+        if action in ("save", "test", "burst", "live_test", "export"):
             return True if self.channel is not None else None
         return True
 
@@ -229,6 +238,16 @@ class MainScreen(Screen[None]):
     def action_save(self) -> None:
         """Save the channel file (and the typed secret, to its source)."""
         self.query_one(EditorPane).save()
+
+    def action_export(self) -> None:
+        """Preview the channel as another program's settings; copy or save it."""
+        if self.channel is None:
+            self.notify("Fix the fields marked in red first.", severity="error")
+            return
+        from console.tui.screens.export import ExportScreen
+
+        path = self.query_one(EditorPane).path
+        self.app.push_screen(ExportScreen(self.channel, reference_for(path, self.channel.name)))
 
     def action_open(self) -> None:
         """Pick a saved channel and load it into the editor."""
