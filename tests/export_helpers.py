@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from console import store
-from console.channel import Channel, Security, draft
+from console.channel import AuthMethod, Channel, Security, draft
 from console.cli import main
 from console.rehearse import simulated_account
 from simulator.profile import load
@@ -44,7 +44,9 @@ class Rehearsal:
     env: dict[str, str]
 
 
-def channel_for(provider: str, security: Security, name: str = "app") -> Channel:
+def channel_for(
+    provider: str, security: Security, name: str = "app", method: AuthMethod | None = None
+) -> Channel:
     """A channel whose secret comes from the test's environment variable."""
     user = USERS[provider]
     sender = user if "@" in user else "app@example.com"
@@ -56,14 +58,17 @@ def channel_for(provider: str, security: Security, name: str = "app") -> Channel
         from_address=sender,
         port=port,
         security=security,
+        method=method,
         secret=f"env:{VARIABLE}",
     )
 
 
 @contextmanager
-def rehearsal(channels_dir: Path, provider: str, security: Security) -> Iterator[Rehearsal]:
+def rehearsal(
+    channels_dir: Path, provider: str, security: Security, method: AuthMethod | None = None
+) -> Iterator[Rehearsal]:
     """The channel saved with the simulator's address, while the simulator runs in a thread."""
-    channel = channel_for(provider, security)
+    channel = channel_for(provider, security, method=method)
     profile = load(provider)
     simulator = Simulator(
         profile,

@@ -117,3 +117,30 @@ def test_nodemailer_sends_with_the_exported_transport(
         assert done.returncode == 0, done.stderr[-2000:]
         [stored] = run.simulator.mailbox.messages
     assert stored.user == run.channel.auth.username
+
+
+def test_nodemailer_signs_in_with_an_oauth2_access_token(
+    channels_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    node = need("node")
+    modules = _nodemailer() / "node_modules"
+    with rehearsal(channels_dir, "gmail", "starttls", method="xoauth2") as run:
+        module = tmp_path / "mailer.js"
+        module.write_text(export(capsys, "app", "--to", "nodemailer"))
+        env = {
+            **run.env,
+            "SMTP_PASSWORD": SECRET,
+            "NODE_PATH": str(modules),
+            "NODE_EXTRA_CA_CERTS": str(run.simulator.ca_file),
+        }
+        done = subprocess.run(
+            [node, "-e", SEND, str(module)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        [stored] = run.simulator.mailbox.messages
+    assert stored.user == run.channel.auth.username

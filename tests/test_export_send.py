@@ -47,6 +47,29 @@ def test_msmtp_sends_with_the_exported_account(
     assert stored.envelope_from == run.channel.sender.address
 
 
+def test_msmtp_signs_in_with_xoauth2_using_the_token_smtp_console_prints(
+    channels_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    msmtp = need("msmtp")
+    with rehearsal(channels_dir, "gmail", "starttls", method="xoauth2") as run:
+        config = export(capsys, "app", "--to", "msmtp")
+        assert "auth xoauth2\n" in config
+        path = tmp_path / "msmtprc"
+        path.write_text(config + f"tls_trust_file {run.simulator.ca_file}\n")
+        path.chmod(0o600)
+        done = subprocess.run(
+            [msmtp, "-C", str(path), "-a", "app", "bob@example.net"],
+            input=MESSAGE,
+            env=run.env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        [stored] = run.simulator.mailbox.messages
+    assert stored.user == run.channel.auth.username
+
+
 def test_msmtp_fails_when_the_secret_is_wrong(
     channels_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
