@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from console.channel import Security
 from console.cli import main
 from console.export import FORMATS, Context, render, tool_version
+from console.export.imports import from_msmtp
 from tests.export_helpers import channel_for
 
 # For each format, a line that must appear for each security (None: must not appear).
@@ -165,3 +167,11 @@ def test_bad_input_exits_2(
     capsys.readouterr()
     assert main(argv) == 2
     assert said in capsys.readouterr().err
+
+
+def test_msmtp_values_with_spaces_read_back_as_written(tmp_path: Path) -> None:
+    channel = channel_for("custom", "starttls")
+    channel = replace(channel, auth=replace(channel.auth, username='team "ops" mail'))
+    path = tmp_path / "msmtprc"
+    path.write_text(render("msmtp", Context(channel, "app", "1")))
+    assert from_msmtp(path, "app").username == 'team "ops" mail'

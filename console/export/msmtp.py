@@ -16,7 +16,7 @@ def render(context: Context) -> str:
     lines = [
         *context.header("#", WHERE),
         f"account {channel.name}",
-        f"host {server.host}",
+        f"host {_value(server.host)}",
         f"port {server.port}",
         f"tls {'on' if tls else 'off'}",
     ]
@@ -26,11 +26,23 @@ def render(context: Context) -> str:
     if context.signs_in:
         lines += [
             f"auth {channel.auth.method}",
-            f"user {channel.auth.username}",
+            f"user {_value(channel.auth.username)}",
             f"passwordeval {context.secret_command}",
         ]
     else:
         lines.append("auth off")
-    lines += [f"from {channel.sender.address}", f"timeout {server.timeout:g}"]
+    if channel.sender.address:
+        lines.append(f"from {_value(channel.sender.address)}")
+    else:
+        lines.append("# from: the channel has no From address yet; msmtp needs one")
+    lines.append(f"timeout {server.timeout:g}")
     lines.append(f"# To make it the default account: account default : {channel.name}")
     return "\n".join(lines) + "\n"
+
+
+def _value(text: str) -> str:
+    """A value msmtp reads back as written: double-quoted when it has spaces or quotes."""
+    if text and not any(c.isspace() or c in '"#' for c in text):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

@@ -248,6 +248,11 @@ class MainScreen(Screen[None]):
 
         path = self.query_one(EditorPane).path
         self.app.push_screen(ExportScreen(self.channel, reference_for(path, self.channel.name)))
+        if path is None:
+            self.notify(
+                "Not saved yet: the export's smtp-console commands find the channel once saved.",
+                severity="warning",
+            )
 
     def action_open(self) -> None:
         """Pick a saved channel and load it into the editor."""
