@@ -21,6 +21,7 @@ from aiosmtplib.errors import (
 
 from console.check_tls import tls_context
 from console.diagnosis import Diagnosis, diagnose, diagnose_failure, flatten
+from console.printable import printable
 from console.redact import Redactor
 from console.sasl import sign_in
 from console.target import Target, compose_message
@@ -320,7 +321,7 @@ def render_summary(summary: Summary) -> str:
         lines.append("by reply:")
         for group in data["by_reply"]:
             reply = group["reply"] or "accepted, sent on in a later minute"
-            lines.append(f"  {group['count']:>5} {group['status']:<9}{reply}")
+            lines.append(f"  {group['count']:>5} {group['status']:<9}{printable(reply)}")
     lines.append("per minute:  minute  sent  accepted  delayed  deferred  rejected")
     for row in data["timeline"]:
         lines.append(

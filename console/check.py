@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
+import re
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiosmtplib.errors import SMTPResponseException, SMTPServerDisconnected, SMTPTimeoutError
-from aiosmtplib.protocol import SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
 from console.check_report import Line, Report, Stage
 from console.check_tls import certificate_summary, tls_context, tls_failure_kind
+from console.check_wire import WireProtocol, valid
 from console.diagnosis import Diagnosis, diagnose, diagnose_failure, flatten
+from console.foreign import first_line, recognise
 from console.redact import Redactor, TranscriptMasker
 from console.sasl import MECHANISMS, sign_in
 from console.target import Target, compose_message, target_for
 
 IMPLICIT_TLS_PORTS = frozenset({465, 2465})
+_SMTP_START = re.compile(rb"[2-5]\d\d[ -]")
 __all__ = [
     "Line",
     "Report",
@@ -33,6 +35,14 @@ __all__ = [
     "run_check",
     "target_for",
 ]
+
+
+class NotSmtp(Exception):
+    """The server sent something that is not an SMTP reply."""
+
+    def __init__(self, data: bytes, why: str = "") -> None:
+        super().__init__(why)
+        self.data, self.why = data, why
 
 
 class StageFailed(Exception):
@@ -76,7 +86,7 @@ class _Session:
         self.redactor = Redactor([target.secret] if target.secret else [])
         self.masker = TranscriptMasker(self.redactor)
         self.loop = asyncio.get_running_loop()
-        self.protocol: SMTPProtocol | None = None
+        self.protocol: WireProtocol | None = None
         self.transport: asyncio.BaseTransport | None = None
         self.extensions: dict[str, str] = {}
         self.broken = False
@@ -111,14 +121,50 @@ class _Session:
         return self.redactor.mask(flatten(response.code, response.message))
 
     async def command(self, line: str) -> SMTPResponse:
-        """Send one command line and read its reply, logging both."""
+        """Send one command line and read its reply, logging both (or that none came)."""
         assert self.protocol is not None
         self._client(line)
-        response = await self.protocol.execute_command(
-            line.encode("utf-8"), timeout=self.target.timeout
+        self.protocol.forget()
+        return await self._reply(
+            self.protocol.execute_command(line.encode("utf-8"), timeout=self.target.timeout)
         )
+
+    async def _reply(self, reading: Awaitable[SMTPResponse]) -> SMTPResponse:
+        """Await a reply; log it, or log that none came; raise NotSmtp for anything else."""
+        assert self.protocol is not None
+        try:
+            response = await reading
+        except SMTPTimeoutError:
+            self._then(f"timed out after {self.target.timeout:g} s")
+            raise
+        except (SMTPServerDisconnected, ConnectionError):
+            self._then("connection closed")
+            raise
+        except SMTPResponseException as error:
+            if error.code != -1:
+                raise
+            raise self._not_smtp(error.message) from None
+        if not valid(response):
+            raise self._not_smtp("no SMTP reply code")
         self._server(response)
         return response
+
+    def _then(self, what: str) -> None:
+        """Note that no reply came, or what went wrong after the one that did."""
+        assert self.protocol is not None
+        if self.protocol.last_reply is None:
+            self.note(f"no reply: {what}")
+        else:
+            self._server(self.protocol.last_reply)
+            self.note(f"then: {what}")
+
+    def _not_smtp(self, why: str) -> NotSmtp:
+        assert self.protocol is not None
+        data = bytes(self.protocol.received)
+        if data:
+            self._log("S", self.redactor.mask(first_line(data)))
+        too_long = why == "Response too long"
+        return NotSmtp(data, "a reply longer than 32 KiB" if too_long else "")
 
     # stages
 
@@ -128,7 +174,15 @@ class _Session:
         self.emit(stage)
         began = time.perf_counter()
         try:
-            detail = await step()
+            try:
+                detail = await step()
+            except NotSmtp as odd:
+                raise self.foreign(odd, name) from None
+            except StageFailed:
+                raise
+            except Exception as error:  # noqa: BLE001 - whatever it was, no traceback
+                kind = f"{type(error).__name__}: {error}"
+                raise self.fail("client-error", kind, name) from None
         except StageFailed as failure:
             stage.seconds = time.perf_counter() - began
             names = [s.name for s in self.report.stages]
@@ -157,6 +211,19 @@ class _Session:
         self.note(detail)
         diagnosis = diagnose_failure(kind, detail, self.target.provider, stage)
         return StageFailed(diagnosis, detail, stage=stage)
+
+    def foreign(self, odd: NotSmtp, stage: str) -> StageFailed:
+        """The diagnosis of a reply in another protocol (or none at all)."""
+        name = recognise(odd.data) if odd.data else "other"
+        if name == "tls":
+            kind, what = "plain-on-tls-port", "a TLS record: this port expects TLS first"
+        elif name == "other":
+            kind, what = "not-smtp", odd.why or "an answer that is not an SMTP reply"
+        else:
+            kind, what = f"speaks-{name}", f"this port speaks {name.upper()}"
+        self.broken = True  # nothing more is worth sending to it
+        shown = first_line(odd.data) if odd.data else "nothing"
+        return self.fail(kind, f"{what} (the server sent: {shown})", stage)
 
     def refused(self, response: SMTPResponse, stage: str) -> StageFailed:
         text = self.reply_text(response)
@@ -203,7 +270,7 @@ class _Session:
                 sock.close()
                 error = failure
                 continue
-            self.sock = sock
+            self.sock, self.peer = sock, address
             return f"{address[0]} port {address[1]}"
         assert error is not None
         detail = f"{t.host} port {t.port}: {error.strerror or error}"
@@ -217,7 +284,7 @@ class _Session:
         t = self.target
         transport, protocol = await asyncio.wait_for(
             self.loop.create_connection(
-                lambda: SMTPProtocol(loop=self.loop),
+                lambda: WireProtocol(loop=self.loop),
                 sock=self.sock,
                 ssl=context,
                 server_hostname=(t.tls_name or t.host) if context else None,
@@ -259,20 +326,63 @@ class _Session:
             await self.open_stream(None)
         assert self.protocol is not None
         try:
-            response = await self.protocol.read_response(timeout=t.timeout)
-        except (SMTPServerDisconnected, SMTPTimeoutError) as error:
-            if t.security != "tls" and t.port in IMPLICIT_TLS_PORTS:
-                detail = f"no greeting on port {t.port}: {error}"
+            response = await self._reply(self.protocol.read_response(timeout=t.timeout))
+        except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError) as error:
+            if self.protocol.received:
+                raise self._not_smtp("") from None
+            timed_out = isinstance(error, SMTPTimeoutError)
+            if timed_out and self.protocol.is_connected:
+                await self._nudge()
+            if t.security != "tls" and (t.port in IMPLICIT_TLS_PORTS or await self._speaks_tls()):
+                detail = f"no greeting on port {t.port}: the port expects TLS from the first byte"
                 raise self.fail("plain-on-tls-port", detail, "greeting") from None
-            if isinstance(error, SMTPTimeoutError):
+            if timed_out:
                 detail = f"no greeting within {t.timeout:g} s"
                 raise self.fail("no-greeting", detail, "greeting") from None
-            detail = f"the server closed the connection before its greeting ({error})"
+            detail = "the server closed the connection before its greeting"
             raise self.fail("disconnected", detail, "greeting") from None
-        self._server(response)
         if response.code != 220:
             raise self.refused(response, "connect")
         return response.message.split("\n")[0]
+
+    async def _nudge(self) -> None:
+        """After silence, one EHLO: a web server or a TLS port answers with what it is."""
+        assert self.protocol is not None
+        line = f"EHLO {self._ehlo_name()}"
+        self._client(line)
+        self.protocol.forget()
+        self.protocol.write(f"{line}\r\n".encode())
+        wait = min(self.target.timeout, 2.0)
+        data = await self.protocol.bytes_within(wait)
+        if not data:
+            self.note(f"no reply: timed out after {wait:g} s")
+            return
+        if _SMTP_START.match(data):
+            self._log("S", self.redactor.mask(first_line(data)))
+            detail = f"the greeting came only after {self.target.timeout:g} s"
+            raise self.fail("no-greeting", detail, "greeting")
+        raise self._not_smtp("")
+
+    async def _speaks_tls(self) -> bool:
+        """Whether a TLS handshake on a second connection gets an answer: TLS comes first here."""
+        t = self.target
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        host, port = self.peer[:2]
+        self.note("no greeting: trying a TLS handshake on a second connection")
+        opening = asyncio.open_connection(
+            host, port, ssl=context, server_hostname=t.tls_name or t.host
+        )
+        try:
+            _, writer = await asyncio.wait_for(opening, min(t.timeout, 3.0))
+        except ssl.SSLError as error:
+            answered = not isinstance(error, ssl.SSLEOFError)
+            return answered and tls_failure_kind(error) != "tls-on-starttls-port"
+        except (OSError, TimeoutError):
+            return False
+        writer.close()
+        self.note("the TLS handshake succeeded")
+        return True
 
     async def ehlo(self) -> str:
         name = self._ehlo_name()
@@ -309,22 +419,24 @@ class _Session:
             )
         assert self.protocol is not None
         self._client("STARTTLS")
+        self.protocol.forget()
+        upgrade = self.protocol.start_tls(
+            tls_context(t), server_hostname=t.tls_name or t.host, timeout=t.timeout
+        )
         try:
-            response = await self.protocol.start_tls(
-                tls_context(t), server_hostname=t.tls_name or t.host, timeout=t.timeout
-            )
+            response = await self._reply(upgrade)
         except SMTPResponseException as refusal:
             reply = SMTPResponse(refusal.code, refusal.message)
             self._server(reply)
             raise self.refused(reply, "starttls") from None
         except ssl.SSLError as error:
             self.broken = True  # half a handshake: no QUIT could be understood
+            self._ready_to_start()
             kind = tls_failure_kind(error)
             raise self.fail(kind, str(error), _tls_stage(kind, "starttls")) from None
         except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError) as error:
             self.broken = True
             raise self.lost(error, "starttls") from None
-        self._server(response)
         self.transport = self.protocol.transport
         detail = self._tls_detail()
         response = await self._guarded(f"EHLO {self._ehlo_name()}", "starttls")
@@ -332,6 +444,12 @@ class _Session:
             raise self.refused(response, "ehlo")
         self._read_extensions(response)
         return detail
+
+    def _ready_to_start(self) -> None:
+        """Log the server's 220 to STARTTLS, which came before the handshake failed."""
+        assert self.protocol is not None
+        if self.protocol.last_reply is not None:
+            self._server(self.protocol.last_reply)
 
     async def auth(self) -> str:
         t = self.target
@@ -382,11 +500,11 @@ class _Session:
             self._client(line)
         self._client(".")
         try:
+            self.protocol.forget()
             self.protocol.write(body.replace(b"\r\n.", b"\r\n..") + b".\r\n")
-            response = await self.protocol.read_response(timeout=self.target.timeout)
+            response = await self._reply(self.protocol.read_response(timeout=self.target.timeout))
         except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError) as error:
             raise self.lost(error, "dot") from None
-        self._server(response)
         if response.code != 250:
             raise self.refused(response, "dot")
         return response.message.split("\n")[0]
@@ -404,17 +522,22 @@ class _Session:
     async def quit(self) -> str:
         try:
             response = await self.command("QUIT")
-        except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError):
+        except SMTPTimeoutError:
+            return f"no reply within {self.target.timeout:g} s"
+        except (SMTPServerDisconnected, ConnectionError):
             return "the server closed the connection without a reply"
         return f"{response.code} {response.message.splitlines()[0] if response.message else ''}"
 
     async def say_goodbye(self) -> None:
         """After a failure: QUIT politely when the session still stands, then close."""
         if self.protocol is not None and self.protocol.is_connected and not self.broken:
-            with contextlib.suppress(
-                SMTPServerDisconnected, SMTPTimeoutError, ConnectionError, TimeoutError
-            ):
-                await asyncio.wait_for(self.command("QUIT"), min(self.target.timeout, 2.0))
+            wait = min(self.target.timeout, 2.0)
+            try:
+                await asyncio.wait_for(self.command("QUIT"), wait)
+            except TimeoutError:
+                self.note(f"no reply: timed out after {wait:g} s")
+            except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError, NotSmtp):
+                pass
 
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():

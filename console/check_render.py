@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from console.check_report import Report, Stage
+from console.printable import printable
 from console.target import Target
 
 _MARKS = {"ok": "ok", "failed": "FAIL", "skipped": "skip", "pending": "", "running": ".."}
@@ -18,7 +19,8 @@ def render_heading(target: Target) -> str:
 def render_stage(stage: Stage) -> str:
     """One stage as a line: mark, name, time taken, detail."""
     timing = f"{stage.seconds * 1000:7.1f} ms" if stage.status in ("ok", "failed") else " " * 10
-    return f"  {_MARKS[stage.status]:<4} {stage.name:<12}{timing}  {stage.detail}".rstrip()
+    line = f"  {_MARKS[stage.status]:<4} {stage.name:<12}{timing}  {stage.detail}"
+    return printable(line.rstrip())
 
 
 def render_report(report: Report) -> str:
@@ -35,5 +37,5 @@ def render_report(report: Report) -> str:
     else:
         lines.append(f"failed at {failed.name}")
         if report.diagnosis is not None:
-            lines.append(report.diagnosis.render())
-    return "\n".join(lines)
+            lines += report.diagnosis.render().split("\n")
+    return "\n".join(printable(line) for line in lines)

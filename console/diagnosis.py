@@ -10,6 +10,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from console.printable import printable
+
 CATALOGUE = "diagnoses.toml"
 _REPLY_START = re.compile(r"(?<![\d.])([2-5]\d\d)(?:[ -]|$)", re.MULTILINE)
 _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
@@ -136,7 +138,7 @@ class Diagnosis:
         """Plain text for a terminal: title, what happened, cause, numbered fix, guide."""
         lines = [self.title]
         if self.reply:
-            lines.append(f"  reply:    {self.reply}")
+            lines.append(f"  reply:    {printable(self.reply)}")
         lines += [f"  happened: {self.happened}", f"  cause:    {self.cause}", "  fix:"]
         lines += [f"    {n}. {step}" for n, step in enumerate(self.fix, 1)]
         lines.append(f"  read:     guide entry {self.guide!r}")

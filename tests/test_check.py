@@ -176,7 +176,7 @@ async def test_plain_text_against_an_implicit_tls_port() -> None:
     assert good.passed, good.diagnosis
     assert [s.name for s in good.stages][:4] == ["resolve", "connect", "tls", "certificate"]
     assert bad.failed_stage is not None and bad.failed_stage.name == "greeting"
-    assert bad.diagnosis is not None and bad.diagnosis.id == "greeting-missing"
+    assert bad.diagnosis is not None and bad.diagnosis.id == "plain-to-tls-port"
 
 
 async def test_certificate_for_another_name_and_an_untrusted_ca() -> None:
