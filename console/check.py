@@ -14,6 +14,7 @@ from typing import Any
 from aiosmtplib.errors import SMTPResponseException, SMTPServerDisconnected, SMTPTimeoutError
 from aiosmtplib.response import SMTPResponse
 
+from console.check_cert import fetch
 from console.check_report import Line, Report, Stage
 from console.check_tls import certificate_summary, tls_context, tls_failure_kind
 from console.check_wire import WireProtocol, valid
@@ -299,11 +300,34 @@ class _Session:
         try:
             await self.open_stream(tls_context(self.target))
         except ssl.SSLError as error:
-            kind = tls_failure_kind(error)
-            raise self.fail(kind, str(error), _tls_stage(kind, "tls")) from None
+            raise await self.tls_failed(error, "tls") from None
         except (TimeoutError, ConnectionError) as error:
             raise self.fail("tls-handshake", f"TLS handshake failed: {error!r}", "tls") from None
         return self._tls_detail()
+
+    async def tls_failed(self, error: ssl.SSLError, stage: str) -> StageFailed:
+        """A failed handshake; for a refused certificate, what that certificate says."""
+        kind = tls_failure_kind(error)
+        detail = getattr(error, "verify_message", None) or str(error)
+        if not kind.startswith("cert-"):
+            return self.fail(kind, detail, stage)
+        t = self.target
+        self.note("reading the refused certificate on a second connection, without verifying it")
+        cert = await fetch(
+            self.peer[0],
+            self.peer[1],
+            t.tls_name or t.host,
+            starttls=t.security == "starttls",
+            timeout=min(t.timeout, 5.0),
+        )
+        self.report.certificate = {"verified": f"no: {detail}", **cert}
+        if cert:
+            detail += (
+                f"; the certificate is for {cert.get('names') or cert.get('subject', '?')}"
+                f" (subject {cert.get('subject', '?')}; issuer {cert.get('issuer', '?')};"
+                f" valid {cert.get('valid_from', '?')} to {cert.get('expires', '?')})"
+            )
+        return self.fail(kind, detail, "certificate")
 
     def _tls_detail(self) -> str:
         assert self.transport is not None
@@ -328,7 +352,12 @@ class _Session:
         try:
             response = await self._reply(self.protocol.read_response(timeout=t.timeout))
         except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError) as error:
-            if self.protocol.received:
+            received = bytes(self.protocol.received)
+            if received and _SMTP_START.match(received):
+                self._log("S", self.redactor.mask(first_line(received)))
+                detail = f"the greeting did not end within {t.timeout:g} s"
+                raise self.fail("no-greeting", detail, "greeting") from None
+            if received:
                 raise self._not_smtp("") from None
             timed_out = isinstance(error, SMTPTimeoutError)
             if timed_out and self.protocol.is_connected:
@@ -432,8 +461,7 @@ class _Session:
         except ssl.SSLError as error:
             self.broken = True  # half a handshake: no QUIT could be understood
             self._ready_to_start()
-            kind = tls_failure_kind(error)
-            raise self.fail(kind, str(error), _tls_stage(kind, "starttls")) from None
+            raise await self.tls_failed(error, "starttls") from None
         except (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError) as error:
             self.broken = True
             raise self.lost(error, "starttls") from None
@@ -544,10 +572,6 @@ class _Session:
             self.transport.close()
         elif self.transport is None and getattr(self, "sock", None) is not None:
             self.sock.close()
-
-
-def _tls_stage(kind: str, default: str) -> str:
-    return "certificate" if kind.startswith("cert-") else default
 
 
 async def run_check(

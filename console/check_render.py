@@ -33,7 +33,11 @@ def render_report(report: Report) -> str:
     lines += [f"  {line}" for line in report.transcript]
     failed = report.failed_stage
     if failed is None:
-        lines.append(f"passed in {report.seconds * 1000:.0f} ms")
+        unverified = ", but the certificate was not verified (--insecure)"
+        lines.append(
+            f"passed in {report.seconds * 1000:.0f} ms"
+            + (unverified if report.verified is False else "")
+        )
     else:
         lines.append(f"failed at {failed.name}")
         if report.diagnosis is not None:

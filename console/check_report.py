@@ -65,6 +65,13 @@ class Report:
         """The stage that stopped the check, if any."""
         return next((s for s in self.stages if s.status == "failed"), None)
 
+    @property
+    def verified(self) -> bool | None:
+        """Whether the server's certificate was verified; None without TLS."""
+        if not self.certificate:
+            return None
+        return self.certificate.get("verified") == "yes"
+
     def stage(self, name: str) -> Stage:
         """A stage by name."""
         return next(s for s in self.stages if s.name == name)
@@ -83,6 +90,7 @@ class Report:
             "seconds": round(self.seconds, 4),
             "stages": [s.to_dict() for s in self.stages],
             "certificate": self.certificate,
+            "verified": self.verified,
             "transcript": [{"direction": x.direction, "text": x.text} for x in self.transcript],
             "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
         }

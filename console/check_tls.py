@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from typing import Any
 
+from console.check_cert import describe
 from console.target import Target
 
 
@@ -38,7 +38,7 @@ def tls_failure_kind(error: BaseException) -> str:
 
 
 def certificate_summary(transport: asyncio.BaseTransport, verified: bool) -> dict[str, str]:
-    peer = transport.get_extra_info("peercert") or {}
+    """The negotiated TLS and what the peer's certificate says (read even when not verified)."""
     sslobj = transport.get_extra_info("ssl_object")
     summary = {"verified": "yes" if verified else "no (--insecure)"}
     if sslobj is not None:
@@ -46,18 +46,7 @@ def certificate_summary(transport: asyncio.BaseTransport, verified: bool) -> dic
         cipher = sslobj.cipher()
         if cipher:
             summary["cipher"] = str(cipher[0])
-    if peer:
-        summary["subject"] = _name(peer.get("subject", ()))
-        summary["issuer"] = _name(peer.get("issuer", ()))
-        summary["expires"] = str(peer.get("notAfter", ""))
-        names = [
-            value for kind, value in peer.get("subjectAltName", ()) if kind in ("DNS", "IP Address")
-        ]
-        if names:
-            summary["names"] = ", ".join(names)
+        der = sslobj.getpeercert(binary_form=True)
+        if der:
+            summary.update(describe(der))
     return summary
-
-
-def _name(rdns: Any) -> str:
-    parts = [f"{key}={value}" for rdn in rdns for key, value in rdn]
-    return ", ".join(parts)

@@ -245,7 +245,8 @@ def diagnose_failure(
     candidates = [e for e in book.entries if e.failure == failure]
     if not candidates:
         raise KeyError(f"unknown failure kind {failure!r}")
-    entry = next((e for e in candidates if e.provider == provider), candidates[0])
+    generic = next((e for e in candidates if e.provider is None), candidates[0])
+    entry = next((e for e in candidates if e.provider == provider), generic)
     return Diagnosis(
         id=entry.id,
         title=entry.title,

@@ -163,7 +163,7 @@ async def test_mechanism_not_offered() -> None:
 async def test_implicit_tls_against_a_starttls_port() -> None:
     report, _ = await check("office365", tweak=lambda t: replace(t, security="tls"))
     assert report.failed_stage is not None and report.failed_stage.name == "tls"
-    assert report.diagnosis is not None and report.diagnosis.id == "tls-to-starttls-port"
+    assert report.diagnosis is not None and report.diagnosis.id == "office365-tls-to-starttls-port"
 
 
 async def test_plain_text_against_an_implicit_tls_port() -> None:
@@ -186,7 +186,10 @@ async def test_certificate_for_another_name_and_an_untrusted_ca() -> None:
         wrong_name = await run_check(replace(target, tls_name="wrong.example"))
         untrusted = await run_check(replace(target, tls_context=None))
         insecure = await run_check(replace(target, tls_context=None, insecure=True))
-    cases = ((wrong_name, "certificate-name-mismatch"), (untrusted, "certificate-untrusted"))
+    cases = (
+        (wrong_name, "office365-certificate-name-mismatch"),
+        (untrusted, "certificate-untrusted"),
+    )
     for report, kind in cases:
         assert report.failed_stage is not None and report.failed_stage.name == "certificate"
         assert report.stage("starttls").status == "ok"

@@ -16,7 +16,7 @@ from console.check import Report, run_check
 from console.cli import main
 from console.target import Target
 from simulator.profile import load
-from tests.wire_servers import Peer, Server, smtp
+from tests.wire_servers import Handler, Peer, Server, smtp
 
 SECRET = "Wire-canary-93b1"
 USER = "alice@example.com"
@@ -236,3 +236,71 @@ def test_explain_shows_control_characters_escaped(capsys: pytest.CaptureFixture[
     assert main(["explain", "550 5.1.1 \x1b[31mUser unknown\x1b[0m"]) == 0
     out, _ = capsys.readouterr()
     assert "\x1b" not in out and "\\x1b[31mUser unknown" in out
+
+
+def tls_server_context(ca: trustme.CA, *names: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*names).configure_cert(context)
+    return context
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+async def test_a_certificate_for_another_name_shows_what_it_says(security: str) -> None:
+    ca = trustme.CA()
+    server_context = tls_server_context(ca, "mail.other.test", "smtp.other.test")
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    if security == "tls":
+        server = Server(smtp(), tls=server_context)
+    else:
+        server = Server(starttls_smtp(server_context))
+    with server:
+        report = await run_check(target(server.port, security=security, tls_context=client))
+    assert report.failed_stage is not None and report.failed_stage.name == "certificate"
+    assert report.diagnosis is not None and report.diagnosis.id == "certificate-name-mismatch"
+    cert = report.certificate
+    assert cert["names"] == "mail.other.test, smtp.other.test"
+    assert "trustme" in cert["issuer"] and cert["expires"] and cert["valid_from"]
+    assert cert["verified"].startswith("no: ")
+    assert "mail.other.test, smtp.other.test" in report.failed_stage.detail
+
+
+async def test_insecure_shows_the_certificate_and_is_marked_not_verified() -> None:
+    ca = trustme.CA()
+    with Server(smtp(), tls=tls_server_context(ca, "mail.other.test")) as server:
+        report = await run_check(target(server.port, security="tls", insecure=True))
+    assert report.passed
+    assert report.certificate["verified"] == "no (--insecure)"
+    assert report.certificate["names"] == "mail.other.test"
+    assert report.to_dict()["verified"] is False
+    assert "not verified" in report.stage("certificate").detail
+
+
+def starttls_smtp(context: ssl.SSLContext) -> Handler:
+    def handle(peer: Peer) -> None:
+        peer.send("220 mail.test ESMTP")
+        while line := peer.line():
+            verb = line.split(" ")[0].upper()
+            if verb == "EHLO":
+                peer.send("250-mail.test\r\n250 STARTTLS")
+            elif verb == "STARTTLS":
+                peer.send("220 2.0.0 Ready to start TLS")
+                peer.sock = context.wrap_socket(peer.sock, server_side=True)
+                smtp(greeting="")(_Resumed(peer))
+                return
+            else:
+                peer.send("221 Bye")
+                return
+
+    return handle
+
+
+class _Resumed(Peer):
+    """A peer whose SMTP session continues after STARTTLS: no second greeting."""
+
+    def __init__(self, peer: Peer) -> None:
+        super().__init__(peer.sock)
+
+    def send(self, data: str | bytes) -> None:
+        if data != "":
+            super().send(data)
