@@ -26,7 +26,7 @@ from console.redact import Redactor
 from console.sasl import sign_in
 from console.target import Target, compose_message
 from simulator.clock import VirtualClock
-from simulator.mailbox import Mailbox
+from simulator.mailbox import Mailbox, StoredMessage, header
 
 # Session ids, timestamps and queue ids differ between otherwise identical replies.
 _VARYING = re.compile(r"\S*\d\S*")
@@ -224,18 +224,27 @@ async def run_burst(
             with contextlib.suppress(SMTPException, OSError):
                 await client.quit()
 
-    await asyncio.gather(*(worker() for _ in range(max(1, min(connections, count)))))
-    if mailbox is not None:
-        stored = {str(m.message.get("Message-ID", "")): m for m in mailbox.messages}
-        for outcome in outcomes:
-            message = stored.get(outcome.message_id)
-            if outcome.status == "accepted" and message is not None and message.delayed:
-                outcome.status = "delayed"
+    # Noted as they are stored: the mailbox may let old messages go during a long burst.
+    delayed: set[str] = set()
+    watching = mailbox.subscribe(lambda m: _note_delayed(m, delayed)) if mailbox else None
+    try:
+        await asyncio.gather(*(worker() for _ in range(max(1, min(connections, count)))))
+    finally:
+        if watching is not None:
+            watching()
+    for outcome in outcomes:
+        if outcome.status == "accepted" and outcome.message_id in delayed:
+            outcome.status = "delayed"
     summary = Summary(
         count, outcomes, time.perf_counter() - began, rate, connections, mailbox is not None
     )
     summary.diagnoses = _diagnoses(summary, target)
     return summary
+
+
+def _note_delayed(message: StoredMessage, delayed: set[str]) -> None:
+    if message.delayed:
+        delayed.add(header(message.raw, "Message-ID") or "")
 
 
 async def _open(client: SMTP, target: Target, outcome: Outcome, redactor: Redactor) -> bool:

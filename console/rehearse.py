@@ -15,6 +15,8 @@ from simulator.scenario import Scenario
 from simulator.server import Simulator
 from simulator.state import Account
 
+KEEP = 1000  # messages a rehearsal holds in memory (a burst counts them as they arrive)
+
 
 def simulated_account(channel: Channel, secret: str, profile: Profile) -> Account:
     """The account that makes the channel's own sign-in valid at the simulated provider."""
@@ -60,6 +62,7 @@ async def simulated(
         clock=clock,
         silent_port=0 if missing and actual is None else None,
         silent_reason=missing or "",
+        keep=KEEP,
     )
     async with simulator:
         if channel.auth.method == "none" and allows_anonymous(profile):

@@ -1,4 +1,4 @@
-"""Accepted messages: kept in memory and, when asked, written durably to a Maildir."""
+"""Accepted messages: the most recent kept in memory and, when asked, each written to a Maildir."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import itertools
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import format_datetime
-from functools import cached_property
 from pathlib import Path
 
 from simulator.wire import printable
@@ -35,15 +35,15 @@ class StoredMessage:
     queue_id: str = ""
     path: Path | None = None
 
-    @cached_property
+    @property
     def message(self) -> Message:
-        """The parsed message (parsed on first use: accepting mail stays cheap)."""
+        """The parsed message, parsed on each use (a cached copy would hold the bytes twice)."""
         return parse(self.raw)
 
     @property
     def subject(self) -> str:
         """The Subject header, or an empty string."""
-        return str(self.message.get("Subject", ""))
+        return header(self.raw, "Subject") or ""
 
     def trace_headers(self) -> bytes:
         """The envelope and times as headers, put on top of the message in the Maildir."""
@@ -99,13 +99,14 @@ class Maildir:
         self._counter = itertools.count(1)
         self._host = socket.gethostname().replace("/", "_").replace(":", "_") or "localhost"
 
-    def store(self, raw: bytes) -> Path:
-        """Write one message file; return its path in new/ once it is safely on disk."""
+    def store(self, *parts: bytes) -> Path:
+        """Write one message file from its parts; return its path in new/ once it is on disk."""
         name = f"{time.time_ns()}.P{os.getpid()}Q{next(self._counter)}.{self._host}"
         temporary = self.root / "tmp" / name
         final = self.root / "new" / name
         with open(temporary, "wb") as out:
-            out.write(raw)
+            for part in parts:  # written one after the other: the message is never copied whole
+                out.write(part)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, final)
@@ -117,32 +118,69 @@ class Maildir:
         return final
 
 
-class Mailbox:
-    """Every message the simulator accepted, in order; Maildir files start with its envelope."""
+Listener = Callable[[StoredMessage], None]
 
-    def __init__(self, maildir: Path | None = None) -> None:
+
+class Mailbox:
+    """The most recent accepted messages, in order; Maildir files start with their envelope.
+
+    `keep` bounds how many stay in memory (None: all of them); older ones are let go
+    and counted in `let_go`, and stay in the Maildir when there is one.
+    """
+
+    def __init__(self, maildir: Path | None = None, *, keep: int | None = None) -> None:
+        if keep is not None and keep < 0:
+            raise ValueError(f"keep must be 0 or more, not {keep}")
         self.messages: list[StoredMessage] = []
         self.maildir = Maildir(maildir) if maildir else None
+        self.keep = keep
+        self.accepted = 0  # every message ever stored, also those let go since
+        self.let_go = 0
+        self._cleared_at = 0  # `accepted` when the memory was last cleared
+        self._listeners: list[Listener] = []
         self._changed = asyncio.Event()
 
     async def store(self, message: StoredMessage) -> StoredMessage:
         """Keep a message (on disk first, when a Maildir is set) and return what was kept."""
         if self.maildir is not None:
-            data = message.trace_headers() + message.raw
-            path = await asyncio.to_thread(self.maildir.store, data)
+            path = await asyncio.to_thread(self.maildir.store, message.trace_headers(), message.raw)
             message = replace(message, path=path)
+        self.accepted += 1
         self.messages.append(message)
+        if self.keep is not None and len(self.messages) > self.keep:
+            excess = len(self.messages) - self.keep
+            del self.messages[:excess]
+            self.let_go += excess
+        for listener in list(self._listeners):
+            listener(message)
         self._changed.set()
         return message
 
+    def since(self, accepted: int) -> list[StoredMessage]:
+        """The messages still held that were stored after the first `accepted` ones."""
+        first_held = self.accepted - len(self.messages)
+        return self.messages[max(0, accepted - first_held) :]
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` with every later message as it is stored; returns the unsubscribe."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
     async def wait_for(self, count: int, timeout: float = 5.0) -> list[StoredMessage]:
-        """Wait until at least `count` messages are stored; TimeoutError after `timeout`."""
+        """Wait until `count` messages were stored since the last clear; TimeoutError if not."""
         async with asyncio.timeout(timeout):
-            while len(self.messages) < count:
+            while self.accepted - self._cleared_at < count:
                 self._changed.clear()
                 await self._changed.wait()
         return list(self.messages)
 
     def clear(self) -> None:
         """Forget the messages held in memory (the Maildir keeps its files)."""
+        self.let_go += len(self.messages)
         self.messages.clear()
+        self._cleared_at = self.accepted

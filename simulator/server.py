@@ -52,6 +52,7 @@ class Simulator:
         ca_out: Path | None = None,
         silent_port: int | None = None,
         silent_reason: str = "",
+        keep: int | None = None,
     ) -> None:
         self.profile = load(provider) if isinstance(provider, str) else provider
         if scenario is not None and scenario.provider != self.profile.id:
@@ -77,7 +78,7 @@ class Simulator:
         self.ledger = Ledger(limits, self.clock)
         self.faults = Faults(scenario.faults if scenario else FaultConfig(), seed, self.clock)
         self.state.greylisting = self.faults.config.greylist  # greylisting_off can stop it
-        self.mailbox = Mailbox(maildir)
+        self.mailbox = Mailbox(maildir, keep=keep)  # keep: recent messages held
         self.events = EventBus()
         self.ca_out = ca_out
         self.ca_file = Path()

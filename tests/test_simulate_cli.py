@@ -71,7 +71,7 @@ async def test_json_log_serves_masks_and_stops_on_sigterm(tmp_path: Path) -> Non
     out, err = await asyncio.wait_for(process.communicate(), 15)
     assert process.returncode == 0, err.decode()
     records = [json.loads(text) for text in out.decode().splitlines()]
-    assert records[-1] == {"kind": "stopped", "accepted": 1}
+    assert records[-1] == {"kind": "stopped", "accepted": 1, "let_go": 0}
     kinds = {r["kind"] for r in records}
     assert {"session-open", "command", "reply", "accepted", "session-close"} <= kinds
     commands = [r["text"] for r in records if r["kind"] == "command"]

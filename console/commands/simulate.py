@@ -28,6 +28,7 @@ from simulator.server import Simulator, is_loopback
 from simulator.state import Account
 
 ARROWS = {"command": ">", "reply": "<"}
+KEEP = 1000
 
 
 class BadInput(Exception):
@@ -74,6 +75,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("--seed", type=int, metavar="N", help="seed for ids and faults")
     parser.add_argument("--maildir", type=Path, metavar="DIR", help="also store mail here")
+    parser.add_argument(
+        "--keep",
+        type=int,
+        default=KEEP,
+        metavar="N",
+        help="recent messages held in memory (default %(default)s); older ones are let go "
+        "from memory, not from --maildir",
+    )
     parser.add_argument(
         "--ca-out", type=Path, metavar="FILE", help="write the CA certificate (PEM) here"
     )
@@ -143,6 +152,8 @@ def build(args: argparse.Namespace) -> Simulator:
     for name, port in (("--port", args.port), ("--tls-port", args.tls_port)):
         if port is not None and not 0 <= port <= 65535:
             raise BadInput(f"{name} {port}: must be between 0 and 65535")
+    if args.keep < 0:
+        raise BadInput(f"--keep {args.keep}: must be 0 or more")
     if args.clock_speed is not None and args.clock_speed < 0:
         raise BadInput(f"--clock-speed {args.clock_speed}: must be 0 or more")
     accounts = [parse_account(text) for text in args.account]
@@ -160,6 +171,7 @@ def build(args: argparse.Namespace) -> Simulator:
             maildir=args.maildir,
             allow_remote=args.allow_remote,
             ca_out=args.ca_out,
+            keep=args.keep,
         )
     except KeyError as error:
         raise BadInput(str(error.args[0])) from None
@@ -200,11 +212,12 @@ async def serve(simulator: Simulator, *, json_log: bool = False, out: TextIO | N
         with contextlib.suppress(NotImplementedError):
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
-    accepted = len(simulator.mailbox.messages)
+    accepted, let_go = simulator.mailbox.accepted, simulator.mailbox.let_go
     if json_log:
-        _write(out, json.dumps({"kind": "stopped", "accepted": accepted}))
+        _write(out, json.dumps({"kind": "stopped", "accepted": accepted, "let_go": let_go}))
     else:
-        _write(out, f"stopped; {accepted} message(s) accepted")
+        held = f" ({let_go} let go from memory)" if let_go else ""
+        _write(out, f"stopped; {accepted} message(s) accepted{held}")
     return exitcodes.OK
 
 

@@ -113,9 +113,9 @@ class RehearsePane(Horizontal):
                 severity="warning",
                 timeout=10,
             )
-        before = len(simulator.mailbox.messages)
+        before = simulator.mailbox.accepted
         await self.show_check(target)
-        stored = simulator.mailbox.messages[before:]
+        stored = simulator.mailbox.since(before)
         if stored and stored[-1].delayed:
             when = datetime.fromtimestamp(stored[-1].deliver_at_virtual, UTC).strftime("%H:%M:%S")
             self.query_one(CheckPanel).note(
