@@ -9,11 +9,13 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from console import exitcodes
+from console.logwriter import LINES_PER_SECOND, LineBudget, LogWriter, report
 from simulator.clock import VirtualClock
 from simulator.events import Event
 from simulator.profile import ProfileError
@@ -88,6 +90,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("--json-log", action="store_true", help="log JSON lines to stdout")
     parser.add_argument(
+        "--log-rate",
+        type=float,
+        default=LINES_PER_SECOND,
+        metavar="N",
+        help="log lines a second one connection may write after a first burst "
+        "(default %(default)g; 0: no limit); repeats are always summarised",
+    )
+    parser.add_argument(
         "--allow-remote", action="store_true", help="allow --host to be a non-loopback address"
     )
     parser.add_argument(
@@ -103,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     if args.list_lessons:
         return list_lessons()
     try:
-        return asyncio.run(serve(build(args), json_log=args.json_log))
+        simulator = build(args)
+        return asyncio.run(serve(simulator, json_log=args.json_log, log_rate=args.log_rate))
     except BadInput as error:
         print(f"smtp-console simulate: {error}", file=sys.stderr)
         return exitcodes.BAD_INPUT
@@ -154,6 +165,8 @@ def build(args: argparse.Namespace) -> Simulator:
             raise BadInput(f"{name} {port}: must be between 0 and 65535")
     if args.keep < 0:
         raise BadInput(f"--keep {args.keep}: must be 0 or more")
+    if args.log_rate < 0:
+        raise BadInput(f"--log-rate {args.log_rate:g}: must be 0 or more")
     if args.clock_speed is not None and args.clock_speed < 0:
         raise BadInput(f"--clock-speed {args.clock_speed}: must be 0 or more")
     accounts = [parse_account(text) for text in args.account]
@@ -181,7 +194,13 @@ def build(args: argparse.Namespace) -> Simulator:
         raise BadInput(f"--maildir {args.maildir}: {error.strerror}") from None
 
 
-async def serve(simulator: Simulator, *, json_log: bool = False, out: TextIO | None = None) -> int:
+async def serve(
+    simulator: Simulator,
+    *,
+    json_log: bool = False,
+    out: TextIO | None = None,
+    log_rate: float = LINES_PER_SECOND,
+) -> int:
     """Listen, log every event, and return 0 once asked to stop."""
     out = out or sys.stdout
     stop = asyncio.Event()
@@ -189,6 +208,17 @@ async def serve(simulator: Simulator, *, json_log: bool = False, out: TextIO | N
     with contextlib.suppress(NotImplementedError):  # no loop signal handlers on Windows
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+    log = EventLog(out, json_log, LineBudget(rate=log_rate))
+    try:
+        return await _serve(simulator, log, stop)
+    finally:
+        log.close()  # before the signal handlers go: a second Ctrl-C cannot cut the last lines
+        with contextlib.suppress(NotImplementedError):
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
+
+async def _serve(simulator: Simulator, log: EventLog, stop: asyncio.Event) -> int:
     try:
         await simulator.start()
     except OSError as error:
@@ -204,27 +234,72 @@ async def serve(simulator: Simulator, *, json_log: bool = False, out: TextIO | N
                 "anyone who can connect can use it.",
                 file=sys.stderr,
             )
-        _announce(simulator, json_log, out)
-        simulator.subscribe(lambda event: _log(event, json_log, out))
+        _announce(simulator, log)
+        simulator.subscribe(log.event)
         await stop.wait()
     finally:
         await simulator.stop()
-        with contextlib.suppress(NotImplementedError):
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
     accepted, let_go = simulator.mailbox.accepted, simulator.mailbox.let_go
-    if json_log:
-        _write(out, json.dumps({"kind": "stopped", "accepted": accepted, "let_go": let_go}))
+    if log.json:
+        log.line(json.dumps({"kind": "stopped", "accepted": accepted, "let_go": let_go}))
     else:
         held = f" ({let_go} let go from memory)" if let_go else ""
-        _write(out, f"stopped; {accepted} message(s) accepted{held}")
+        log.line(f"stopped; {accepted} message(s) accepted{held}")
     return exitcodes.OK
 
 
-def _announce(simulator: Simulator, json_log: bool, out: TextIO) -> None:
+class EventLog:
+    """Events as text or JSON lines, within each connection's share, through a LogWriter."""
+
+    def __init__(self, out: TextIO, json_log: bool, budget: LineBudget) -> None:
+        self.json = json_log
+        self.budget = budget
+        self.writer = LogWriter(out, on_gone=_reader_gone(out))
+        self._second = -1
+        self._stamp = ""
+
+    def line(self, text: str) -> None:
+        """Log a line of the command's own (announcement, summary)."""
+        self.writer.write(text)
+
+    def event(self, event: Event) -> None:
+        """Log one simulator event, or count it as left out."""
+        notes, keep = self.budget.admit(
+            event.session, f"{event.kind} {event.text}", last=event.kind == "session-close"
+        )
+        for note in notes:
+            self.writer.write(self._format(event, "log", note))
+        if keep:
+            self.writer.write(self._format(event, event.kind, event.text))
+
+    def _format(self, event: Event, kind: str, text: str) -> str:
+        if self.json:
+            return json.dumps(
+                {
+                    "kind": kind,
+                    "session": event.session,
+                    "text": text,
+                    "virtual_time": event.virtual_time,
+                    "real_time": event.real_time,
+                }
+            )
+        second = int(event.virtual_time)
+        if second != self._second:  # one strftime per second of log, not per line
+            self._second = second
+            self._stamp = datetime.fromtimestamp(second, tz=UTC).strftime("%H:%M:%S")
+        marker = ARROWS.get(kind, f"[{kind}]")
+        return f"{self._stamp} {event.session or '-':>4} {marker} {text.replace(chr(10), ' | ')}"
+
+    def close(self) -> None:
+        """Write the last lines and say on stderr what was left out."""
+        self.writer.close()
+        report(sys.stderr, self.writer, self.budget)
+
+
+def _announce(simulator: Simulator, log: EventLog) -> None:
     profile = simulator.profile
     accounts = [a.username for a in simulator.state.accounts.values()]
-    if json_log:
+    if log.json:
         facts = {
             "kind": "listening",
             "provider": profile.id,
@@ -237,7 +312,7 @@ def _announce(simulator: Simulator, json_log: bool, out: TextIO) -> None:
             "scenario": simulator.scenario.title if simulator.scenario else None,
             "clock_speed": simulator.clock.speed,
         }
-        _write(out, json.dumps(facts))
+        log.line(json.dumps(facts))
         return
     lines = [
         f"Simulating {profile.name} ({profile.id})",
@@ -256,22 +331,13 @@ def _announce(simulator: Simulator, json_log: bool, out: TextIO) -> None:
         lines.append(f"scenario: {title} (clock speed {simulator.clock.speed:g})")
         lines.extend(f"  {text}" for text in scenario.description.strip().splitlines())
     lines.append("Press Ctrl-C to stop.")
-    _write(out, "\n".join(lines))
+    for text in lines:
+        log.line(text)
 
 
 def address(host: str, port: int | None) -> str:
     """host:port, with an IPv6 address in brackets as clients expect it."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _log(event: Event, json_log: bool, out: TextIO) -> None:
-    if json_log:
-        _write(out, json.dumps(event.as_dict()))
-        return
-    stamp = datetime.fromtimestamp(event.virtual_time, tz=UTC).strftime("%H:%M:%S")
-    marker = ARROWS.get(event.kind, f"[{event.kind}]")
-    text = event.text.replace("\n", " | ")
-    _write(out, f"{stamp} {event.session or '-':>4} {marker} {text}")
 
 
 def _write(out: TextIO, line: str) -> None:
@@ -286,10 +352,15 @@ def _write(out: TextIO, line: str) -> None:
         _reader_gone(out)
 
 
-def _reader_gone(out: TextIO) -> None:
-    """The log's reader went away (`| head`): keep serving, and log nowhere from now on."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
-    print(
-        "smtp-console simulate: the log output was closed; still serving (Ctrl-C to stop)",
-        file=sys.stderr,
-    )
+def _reader_gone(out: TextIO) -> Callable[[], None]:
+    """What to do once the log's reader went away (`| head`): keep serving, log nowhere."""
+
+    def gone() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+        print(
+            "smtp-console simulate: the log output was closed; still serving (Ctrl-C to stop)",
+            file=sys.stderr,
+        )
+
+    return gone
