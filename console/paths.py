@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "smtp-console"
 CONFIG_DIR_VARIABLE = "SMTP_CONSOLE_CONFIG_DIR"
 CHANNELS_DIR_VARIABLE = "SMTP_CONSOLE_CHANNELS_DIR"
@@ -15,7 +13,11 @@ CHANNELS_DIR_VARIABLE = "SMTP_CONSOLE_CHANNELS_DIR"
 def config_dir() -> Path:
     """The user's configuration folder for smtp-console ($SMTP_CONSOLE_CONFIG_DIR wins)."""
     override = os.environ.get(CONFIG_DIR_VARIABLE)
-    return Path(override) if override else platformdirs.user_config_path(APP_NAME)
+    if override:
+        return Path(override)
+    import platformdirs  # imported here: a channel given as a path never needs it
+
+    return platformdirs.user_config_path(APP_NAME)
 
 
 def channels_dir(override: str | os.PathLike[str] | None = None) -> Path:

@@ -7,14 +7,14 @@ import os
 import shlex
 import subprocess
 from collections.abc import Callable
-
-import keyring
-from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail, null
-from keyring.errors import KeyringError
-from keyring.errors import NoKeyringError as KeyringMissingError
+from typing import TYPE_CHECKING
 
 from console.channel import Channel, secret_source_problem
+
+# keyring is imported where it is used: reading an env: or command: secret never pays for it.
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+    from keyring.errors import KeyringError
 
 SERVICE = "smtp-console"
 COMMAND_TIMEOUT = 30.0
@@ -48,6 +48,8 @@ class NoKeyringError(SecretError):
 def backend_name() -> str:
     """The active keyring backend's class, for messages."""
     try:
+        import keyring
+
         backend = keyring.get_keyring()
     except Exception:  # keyring's own start-up can fail in many ways
         return "none could be loaded"
@@ -58,12 +60,16 @@ def backend_name() -> str:
 def keyring_available() -> bool:
     """True when the keyring can really keep a secret (not the fail, null or plaintext kind)."""
     try:
+        import keyring
+
         return _usable(keyring.get_keyring())
     except Exception:
         return False
 
 
 def _usable(backend: KeyringBackend) -> bool:
+    from keyring.backends import chainer, fail, null
+
     if isinstance(backend, chainer.ChainerBackend):
         return any(_usable(inner) for inner in backend.backends)
     if isinstance(backend, fail.Keyring | null.Keyring):
@@ -116,6 +122,9 @@ def store_secret(channel: Channel, value: str) -> None:
         raise SecretError("The secret is empty; nothing was stored.")
     if not keyring_available():
         raise NoKeyringError("The secret was not stored.")
+    import keyring
+    from keyring.errors import KeyringError
+
     service, user = keyring_entry(channel)
     try:
         keyring.set_password(service, user, value)
@@ -146,6 +155,9 @@ def ensure_keyring_source(channel: Channel) -> None:
 def _from_keyring(channel: Channel) -> str:
     if not keyring_available():
         raise NoKeyringError("The channel's secret cannot be read from it.")
+    import keyring
+    from keyring.errors import KeyringError
+
     service, user = keyring_entry(channel)
     try:
         value = keyring.get_password(service, user)
@@ -161,6 +173,8 @@ def _from_keyring(channel: Channel) -> str:
 
 
 def _keyring_failure(error: KeyringError, verb: str) -> SecretError:
+    from keyring.errors import NoKeyringError as KeyringMissingError
+
     if isinstance(error, KeyringMissingError):
         return NoKeyringError(f"The secret could not be {verb}.")
     return SecretError(

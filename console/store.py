@@ -1,4 +1,4 @@
-"""Channel files: read with tomlkit, write back keeping the user's comments, atomically."""
+"""Channel files: read with tomllib, saved with tomlkit keeping the comments, atomically."""
 
 from __future__ import annotations
 
@@ -11,13 +11,9 @@ import textwrap
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
-
-import tomlkit
-from tomlkit.container import Container
-from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import Table
+from typing import TYPE_CHECKING, Any, cast
 
 from console import paths
 from console.channel import (
@@ -32,6 +28,12 @@ from console.channel import (
 )
 from simulator.profile import Profile
 from simulator.tomlsource import find_line
+
+# tomlkit is imported where a document is edited: reading a channel only needs tomllib.
+if TYPE_CHECKING:
+    import tomlkit
+    from tomlkit.container import Container
+    from tomlkit.items import Table
 
 NEW_FILE_MODE = 0o600
 SUFFIX = ".toml"
@@ -86,11 +88,17 @@ class ChannelFile:
     """A channel as read from disk: the model, the tomlkit document behind it, and its text."""
 
     path: Path
-    document: tomlkit.TOMLDocument
     channel: Channel
     text: str
     digest: str
     unknown: tuple[str, ...] = ()
+
+    @cached_property
+    def document(self) -> tomlkit.TOMLDocument:
+        """The tomlkit document, parsed when first edited (it keeps comments and layout)."""
+        import tomlkit
+
+        return tomlkit.parse(self.text)
 
     def problems(self, profile: Profile) -> list[Problem]:
         """Every problem in this file: misspelt settings, then validation, each with its line."""
@@ -147,20 +155,12 @@ def read(path: Path) -> ChannelFile:
 def parse(text: str, path: Path, digest: str = "") -> ChannelFile:
     """A channel file from its text (path is for messages)."""
     try:
-        tomllib.loads(text)  # strict check first: tomlkit accepts a few invalid files
-        document = tomlkit.parse(text)
+        data = tomllib.loads(text)  # strict: tomlkit, used for editing, accepts a few invalid files
     except tomllib.TOMLDecodeError as error:
         line, col, reason = _decode_error(error, text)
         raise ChannelFileError(path, line, col, "", f"is not valid TOML: {reason}") from None
-    except (TOMLKitError, ValueError) as error:
-        line, col = getattr(error, "line", 0), getattr(error, "col", -1) + 1
-        reason = re.sub(r" at line \d+ col \d+$", "", str(error))
-        raise ChannelFileError(path, line, col, "", f"is not valid TOML: {reason}") from None
-    data = document.unwrap()
     channel = _channel(_Fields(path, text, data))
-    return ChannelFile(
-        path, document, channel, text, digest or _digest(text.encode()), _unknown(data)
-    )
+    return ChannelFile(path, channel, text, digest or _digest(text.encode()), _unknown(data))
 
 
 def list_channels(directory: str | os.PathLike[str] | None = None) -> list[ListedChannel]:
@@ -185,6 +185,8 @@ def render(
     profile: Profile | None = None,
 ) -> str:
     """The TOML that saving would write: the document updated key by key, or a commented draft."""
+    import tomlkit
+
     if document is None:
         return tomlkit.dumps(_draft_document(channel, profile))
     updated = tomlkit.parse(document.as_string())  # the caller's document stays as it was
@@ -425,13 +427,15 @@ def _values(channel: Channel) -> tuple[object, ...]:
 
 def _put(document: tomlkit.TOMLDocument, table: str, key: str, value: object) -> None:
     """Set one value, touching the document only where it differs, so comments stay put."""
+    import tomlkit
+
     container: Container | Table
     if table:
         if table not in document:
             if value is None or value == "":
                 return
             document.add(table, tomlkit.table())
-        container = cast(Table, document[table])
+        container = cast("Table", document[table])
     else:
         container = document
     if value is None:
@@ -464,6 +468,8 @@ _DRAFT_COMMENTS = {
 
 
 def _draft_document(channel: Channel, profile: Profile | None) -> tomlkit.TOMLDocument:
+    import tomlkit
+
     document = tomlkit.document()
     document.add(tomlkit.comment(f"smtp-console delivery channel {channel.name!r}."))
     document.add(tomlkit.comment("The password or token is never written here: see auth.secret."))
@@ -484,7 +490,7 @@ def _draft_document(channel: Channel, profile: Profile | None) -> tomlkit.TOMLDo
         if table and table not in document:
             document.add(tomlkit.nl())
             document.add(table, tomlkit.table())
-        container = cast(Table, document[table]) if table else document
+        container = cast("Table", document[table]) if table else document
         container.add(tomlkit.comment(comments[key]))
         container.add(key, value)
     return document

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from console import exitcodes
 from console.burst import Summary, render_summary, run_burst
@@ -18,10 +19,10 @@ from console.commands.check import (
     obtain_secret,
     scenario_for,
 )
-from console.rehearse import retarget, simulated
 from console.target import target_for
-from simulator.clock import VirtualClock
-from simulator.scenario import Scenario
+
+if TYPE_CHECKING:
+    from simulator.scenario import Scenario
 
 MAX_CONNECTIONS = 50
 
@@ -123,6 +124,9 @@ async def _burst(
         return await run_burst(
             target, args.count, rate=rate, connections=args.connections, on_progress=progress
         )
+    from console.rehearse import retarget, simulated
+    from simulator.clock import VirtualClock
+
     # A frozen virtual clock that the pacer moves forward: simulated minutes take no real time.
     clock = VirtualClock(speed=0)
     try:

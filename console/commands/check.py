@@ -7,6 +7,7 @@ import asyncio
 import json
 import secrets as tokens
 import sys
+from typing import TYPE_CHECKING
 
 from console import exitcodes, store
 from console.channel import Channel, endpoint_problem, is_address
@@ -14,11 +15,12 @@ from console.check import run_check
 from console.check_render import render_heading, render_report, render_stage
 from console.check_report import Report, Stage
 from console.diagnosis import no_such_endpoint
-from console.rehearse import retarget, simulated
-from console.secrets import SecretError, read_secret
 from console.target import Target, target_for
 from simulator.profile import ProfileError, load
-from simulator.scenario import Scenario, ScenarioError, load_scenario, resolve_scenario
+
+# Imported where used: a live check needs neither the simulator nor, mostly, the keyring.
+if TYPE_CHECKING:
+    from simulator.scenario import Scenario
 
 
 class UsageError(Exception):
@@ -104,6 +106,8 @@ def obtain_secret(channel: Channel, *, from_stdin: bool, simulate: bool) -> str:
         if not secret:
             raise UsageError("--password-stdin: standard input held no secret")
         return secret
+    from console.secrets import SecretError, read_secret
+
     try:
         return read_secret(channel)
     except SecretError as error:
@@ -122,6 +126,8 @@ def scenario_for(value: str | None) -> Scenario | None:
     """The scenario named by --simulate, or None for a plain simulation."""
     if not value:
         return None
+    from simulator.scenario import ScenarioError, load_scenario, resolve_scenario
+
     try:
         return load_scenario(resolve_scenario(value))
     except ScenarioError as error:
@@ -169,6 +175,8 @@ async def _check(
     )
     if args.simulate is None:
         return _truthful(channel, await _run(target, args.json))
+    from console.rehearse import retarget, simulated
+
     try:
         async with simulated(channel, secret, scenario) as simulator:
             return _truthful(channel, await _run(retarget(target, simulator), args.json))
