@@ -6,6 +6,7 @@ are exact however many sessions send at once: with a limit of N, never N + 1.
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -42,35 +43,69 @@ class Usage:
 
 
 class _Window:
-    """Entries of (time, messages, recipients) within a rolling span, with running sums."""
+    """Entries of (time, messages, recipients) within a rolling span, with running sums.
 
-    __slots__ = ("span", "entries", "messages", "recipients")
+    Kept in flat arrays (24 bytes an entry, not ~100 as tuples): a daily limit keeps
+    one entry per message for 24 hours, which must stay small on a long run.
+    """
+
+    __slots__ = (
+        "span",
+        "times",
+        "message_counts",
+        "recipient_counts",
+        "head",
+        "messages",
+        "recipients",
+    )
 
     def __init__(self, span: float) -> None:
         self.span = span
-        self.entries: deque[tuple[float, int, int]] = deque()
+        self.times = array("d")
+        self.message_counts = array("q")
+        self.recipient_counts = array("q")
+        self.head = 0  # entries before it have expired
         self.messages = 0
         self.recipients = 0
 
+    @property
+    def entries(self) -> list[tuple[float, int, int]]:
+        """The live entries, oldest first."""
+        head = self.head
+        return list(
+            zip(
+                self.times[head:],
+                self.message_counts[head:],
+                self.recipient_counts[head:],
+                strict=True,
+            )
+        )
+
     def expire(self, now: float) -> None:
         cutoff = now - self.span
-        entries = self.entries
-        while entries and entries[0][0] <= cutoff:
-            _, messages, recipients = entries.popleft()
-            self.messages -= messages
-            self.recipients -= recipients
+        times, head, end = self.times, self.head, len(self.times)
+        while head < end and times[head] <= cutoff:
+            self.messages -= self.message_counts[head]
+            self.recipients -= self.recipient_counts[head]
+            head += 1
+        if head > 1024 and head * 2 > end:  # drop the expired front now and then, not each time
+            del times[:head], self.message_counts[:head], self.recipient_counts[:head]
+            head = 0
+        self.head = head
 
     def add(self, now: float, messages: int, recipients: int, exact: bool = True) -> None:
-        entries = self.entries
         self.messages += messages
         self.recipients += recipients
+        times = self.times
         # A window no limit reads only feeds usage(): merging entries a thousandth of the
         # span apart keeps its memory bounded however fast mail arrives.
-        if not exact and entries and now - entries[-1][0] < self.span / 1000:
-            at, old_messages, old_recipients = entries[-1]
-            entries[-1] = (at, old_messages + messages, old_recipients + recipients)
+        if not exact and len(times) > self.head and now - times[-1] < self.span / 1000:
+            self.message_counts[-1] += messages
+            self.recipient_counts[-1] += recipients
             return
-        entries.append((now, messages, recipients))
+        times.append(now)
+        self.message_counts.append(messages)
+        self.recipient_counts.append(recipients)
 
 
 @dataclass
