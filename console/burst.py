@@ -9,6 +9,8 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import formatdate, make_msgid
+from functools import lru_cache
 from typing import Any, Literal
 
 from aiosmtplib import SMTP, SMTPResponse
@@ -32,6 +34,7 @@ from simulator.mailbox import Mailbox, StoredMessage, header
 _VARYING = re.compile(r"\S*\d\S*")
 Status = Literal["accepted", "delayed", "deferred", "rejected", "failed", "not-sent"]
 EHLO_NAME = "localhost"
+_NUMBER, _DATE, _ID = "@@NUMBER@@", "@@DATE@@", "@@ID@@"  # what varies between test messages
 
 
 @dataclass
@@ -144,14 +147,43 @@ class _Pacer:
             await asyncio.sleep(wait)
 
 
+class _Template:
+    """The burst's test message, composed once; copies differ in number, Date and Message-ID."""
+
+    def __init__(self, target: Target, count: int) -> None:
+        message = compose_message(
+            target,
+            f"smtp-console burst {_NUMBER}/{count} ({target.channel_name})",
+            f"Test message {_NUMBER} of {count}, sent by smtp-console burst.\n",
+        )
+        raw = message.as_bytes()
+        for value, mark in ((message["Date"], _DATE), (message["Message-ID"], _ID)):
+            raw = raw.replace(str(value).encode(), mark.encode(), 1)
+        split = re.split(rb"(@@[A-Z]+@@)", raw)
+        self.parts: list[bytes | str] = [p.decode() if p[:2] == b"@@" else p for p in split]
+        self.domain = target.sender.rpartition("@")[2] or None
+        self._second = -1
+        self._date = b""
+
+    def build(self, index: int) -> tuple[bytes, str]:
+        """Copy `index` (from 0) and its Message-ID."""
+        now = int(time.time())
+        if now != self._second:  # the Date header changes once a second, not per message
+            self._second, self._date = now, formatdate(now).encode()
+        message_id = make_msgid(domain=self.domain)
+        values = {_NUMBER: str(index + 1).encode(), _DATE: self._date, _ID: message_id.encode()}
+        raw = b"".join(values[p] if isinstance(p, str) else p for p in self.parts)
+        return raw, message_id
+
+
+@lru_cache(maxsize=4)
+def _template(target: Target, count: int) -> _Template:
+    return _Template(target, count)
+
+
 def _message(target: Target, index: int, count: int) -> tuple[bytes, str]:
     """One numbered test message and its Message-ID."""
-    message = compose_message(
-        target,
-        f"smtp-console burst {index + 1}/{count} ({target.channel_name})",
-        f"Test message {index + 1} of {count}, sent by smtp-console burst.\n",
-    )
-    return message.as_bytes(), str(message["Message-ID"])
+    return _template(target, count).build(index)
 
 
 def _client(target: Target) -> SMTP:
