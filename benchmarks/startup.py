@@ -1,115 +1,95 @@
-"""Time from launch to the console's first interactive screen, against a bare Textual app.
-
-Each run is a fresh Python process (imports included), headless, measured from just
-before the process is spawned to the moment the first screen has been painted and
-takes keys. Also reported: when the embedded simulator is listening (it starts in a
-worker after the screen is up, so it never delays the first screen).
+"""The console's start, as a user sees it: from `smtp-console` to the first guide text in tmux.
 
     uv run python benchmarks/startup.py [--runs N]
 
-Target: console / bare <= 2.0.
+Each run starts a fresh process in a detached tmux session (80x24) and polls the pane
+until the text appears: the guide's first question for `smtp-console`, the only line of
+a bare Textual app (a Static and a Footer) for the comparison. Runs alternate between
+the two; medians are compared. Target: smtp-console / bare Textual app <= 2.0.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
-CHILD = r"""
-import sys, time
-kind = sys.argv[1]
-if kind == "bare":
-    from textual.app import App
-    from textual.widgets import Footer, Static
+from _common import load, median, smtp_console, verdict
 
-    class Bare(App[None]):
-        def compose(self):
-            yield Static("hello")
-            yield Footer()
+TARGET = 2.0
+GUIDE_TEXT = "Which service sends your company's outgoing mail?"
+BARE_TEXT = "a bare Textual app is ready"
+BARE_APP = f"""
+from textual.app import App
+from textual.widgets import Footer, Static
 
-        def on_mount(self) -> None:
-            self.call_after_refresh(lambda: (print("ready", time.time()), self.exit()))
+class Bare(App[None]):
+    def compose(self):
+        yield Static({BARE_TEXT!r})
+        yield Footer()
 
-    Bare().run(headless=True, size=(80, 24))
-else:
-    from console.tui.app import ConsoleApp
-    from console.tui.screens.main import MainScreen
-    from console.tui.widgets.rehearse_pane import RehearsePane
-
-    app = ConsoleApp()
-    mount = MainScreen.on_mount
-    start = RehearsePane.start_simulator
-
-    def on_mount(self: MainScreen) -> None:
-        mount(self)
-        self.call_after_refresh(lambda: print("ready", time.time(), flush=True))
-        if kind == "interactive":
-            self.call_after_refresh(app.exit)
-
-    async def started(self: RehearsePane, provider: str) -> None:
-        await start.__wrapped__(self, provider)
-        print("simulator", time.time(), flush=True)
-        app.exit()
-
-    MainScreen.on_mount = on_mount
-    if kind == "simulator":
-        from textual import work
-        RehearsePane.start_simulator = work(exclusive=True, group="simulator")(started)
-    app.run(headless=True, size=(80, 24))
+Bare().run()
 """
 
 
-def launch(kind: str, environment: dict[str, str]) -> dict[str, float]:
-    """Run one child; seconds from spawn to each mark it printed."""
-    began = time.time()
-    output = subprocess.run(
-        [sys.executable, "-c", CHILD, kind],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,
-        check=True,
-    ).stdout
-    marks = {}
-    for line in output.splitlines():
-        name, _, stamp = line.partition(" ")
-        if name in ("ready", "simulator"):
-            marks[name] = float(stamp) - began
-    return marks
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+
+
+def until_shown(command: list[str], text: str, environment: dict[str, str]) -> float:
+    """Seconds from starting `command` in a tmux pane until `text` is on the screen."""
+    session = f"bench{os.getpid()}"
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items())
+    line = f"env {exports} {shlex.join(command)}; sleep 60"
+    began = time.perf_counter()
+    tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", line)
+    try:
+        while time.perf_counter() - began < 60:
+            if text in tmux("capture-pane", "-p", "-t", session):
+                return time.perf_counter() - began
+            time.sleep(0.005)
+        raise RuntimeError(f"{text!r} did not appear within 60 s")
+    finally:
+        tmux("kill-session", "-t", session)
 
 
 def main() -> int:
-    """Measure and print medians and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
+    if shutil.which("tmux") is None:
+        print("tmux is not installed: nothing measured; ratio not measured")
+        return 1
     with tempfile.TemporaryDirectory() as home:
         environment = {
-            **os.environ,
             "SMTP_CONSOLE_CONFIG_DIR": home,
-            "SMTP_CONSOLE_CHANNELS_DIR": os.path.join(home, "channels"),
+            "SMTP_CONSOLE_CHANNELS_DIR": str(Path(home) / "channels"),
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+            "TERM": "xterm-256color",
         }
-        launch("bare", environment)  # warm the file cache and bytecode for both
-        launch("interactive", environment)
-        bare, console, simulator = [], [], []
-        for _ in range(runs):
-            bare.append(launch("bare", environment)["ready"])
-            console.append(launch("interactive", environment)["ready"])
-            simulator.append(launch("simulator", environment)["simulator"])
-    bare_median, console_median = statistics.median(bare), statistics.median(console)
-    print(f"runs per variant:           {runs}")
-    print(f"bare Textual app ready:     {bare_median * 1000:7.0f} ms (median)")
-    print(f"smtp-console ready:         {console_median * 1000:7.0f} ms (median)")
-    print(f"embedded simulator up:      {statistics.median(simulator) * 1000:7.0f} ms (median)")
-    ratio = console_median / bare_median
-    print(f"ratio console / bare:       {ratio:7.2f}  (target <= 2.0)")
-    return 0 if ratio <= 2.0 else 1
+        kinds = {
+            "bare Textual app": ([sys.executable, "-c", BARE_APP], BARE_TEXT),
+            "smtp-console": (smtp_console(), GUIDE_TEXT),
+        }
+        for command, text in kinds.values():  # warm the file cache and bytecode
+            until_shown(command, text, environment)
+        timings: dict[str, list[float]] = {name: [] for name in kinds}
+        for number in range(runs):
+            order = list(kinds.items())[:: 1 if number % 2 == 0 else -1]
+            for name, (command, text) in order:
+                timings[name].append(until_shown(command, text, environment))
+    medians = {name: median(values) for name, values in timings.items()}
+    print(f"runs per variant: {runs} (alternating, whole processes in tmux 80x24); {load()}")
+    for name, value in medians.items():
+        print(f"{name:<17} first text after {value * 1000:7.0f} ms (median)")
+    ratio = medians["smtp-console"] / medians["bare Textual app"]
+    return 0 if verdict("smtp-console / bare Textual app", ratio, TARGET) else 1
 
 
 if __name__ == "__main__":

@@ -10,17 +10,25 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SMALL_RUNS = {
-    "check_latency.py": ["--rounds", "3"],
+    "burst_speed.py": ["--count", "20", "--rounds", "1"],
+    "check_latency.py": ["--rounds", "1"],
     "limit_exactness.py": ["--trials", "1", "--clients", "5", "--limit", "3"],
-    "simulator_throughput.py": ["--messages", "20", "--rounds", "1", "--clients", "1"],
+    "memory.py": ["--messages", "50", "100", "--clients", "2"],
+    "simulator_throughput.py": ["--messages", "20", "--rounds", "1", "--clients", "2"],
     "startup.py": ["--runs", "1"],
 }
-# These exit 1 when a speed target is missed, which a loaded machine may cause at tiny sizes.
-TIMED = {"check_latency.py", "simulator_throughput.py", "startup.py"}
+# These exit 1 when a target is missed, which a loaded machine may cause at tiny sizes.
+TIMED = {
+    "burst_speed.py",
+    "check_latency.py",
+    "memory.py",
+    "simulator_throughput.py",
+    "startup.py",
+}
 
 
 def test_every_benchmark_has_a_small_run() -> None:
-    assert sorted(p.name for p in BENCHMARKS.glob("*.py")) == sorted(SMALL_RUNS)
+    assert sorted(p.name for p in BENCHMARKS.glob("[!_]*.py")) == sorted(SMALL_RUNS)
 
 
 @pytest.mark.slow
@@ -34,4 +42,4 @@ def test_benchmark_runs(script: str) -> None:
     )
     assert done.returncode in ((0, 1) if script in TIMED else (0,)), done.stderr[-2000:]
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
-    assert "ratio" in done.stdout.lower() or "over-admissions" in done.stdout.lower(), done.stdout
+    assert "MET" in done.stdout, done.stdout  # each prints its verdict against its target
