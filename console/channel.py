@@ -9,16 +9,19 @@ from email.utils import formataddr
 from functools import cache
 from typing import Literal
 
+from console.oauth.settings import OAuthSettings, is_reference
+from console.oauth.settings import problems as oauth_problems
 from simulator.profile import Profile
 from simulator.tomlsource import find_line
 
 Security = Literal["starttls", "tls", "none"]
-AuthMethod = Literal["login", "plain", "xoauth2", "none"]
+AuthMethod = Literal["login", "plain", "xoauth2", "oauthbearer", "none"]
 Scope = Literal["personal", "shared"]
 SECURITIES: tuple[Security, ...] = ("starttls", "tls", "none")
-AUTH_METHODS: tuple[AuthMethod, ...] = ("login", "plain", "xoauth2", "none")
+AUTH_METHODS: tuple[AuthMethod, ...] = ("login", "plain", "xoauth2", "oauthbearer", "none")
+OAUTH_METHODS = ("xoauth2", "oauthbearer")
 SCOPES: tuple[Scope, ...] = ("personal", "shared")
-SECRET_SOURCES = ("keyring", "env:NAME", "command:CMD", "prompt")
+SECRET_SOURCES = ("keyring", "env:NAME", "command:CMD", "prompt", "oauth")
 DEFAULT_TIMEOUT = 30.0
 HIDDEN = "(hidden: not a secret source)"
 IMPLICIT_TLS_PORTS = frozenset({465})
@@ -88,6 +91,12 @@ class Channel:
     auth: AuthSettings
     sender: SenderSettings
     messages_per_minute: int | None = None
+    oauth: OAuthSettings | None = None
+
+    @property
+    def signs_in_with_oauth(self) -> bool:
+        """True when the channel's tokens come from its own OAuth sign-in (secret = "oauth")."""
+        return self.auth.method in OAUTH_METHODS and self.auth.secret == "oauth"
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,7 @@ def is_address(text: str) -> bool:
 
 def secret_source_problem(source: str) -> str | None:
     """Why a secret source is unusable, or None; never repeats the value, which may be a secret."""
-    if source in ("keyring", "prompt"):
+    if source in ("keyring", "prompt", "oauth"):
         return None
     kind, _, rest = source.partition(":")
     if kind == "env":
@@ -147,7 +156,23 @@ def as_dict(channel: Channel) -> dict[str, object]:
         },
         "sender": {"from": channel.sender.address, "display_name": channel.sender.display_name},
         "pacing": {"messages_per_minute": channel.messages_per_minute},
+        **({"oauth": oauth_dict(channel.oauth)} if channel.oauth else {}),
     }
+
+
+def oauth_dict(settings: OAuthSettings) -> dict[str, object]:
+    """The [oauth] table as plain data; a client secret that is not a reference is hidden."""
+    data: dict[str, object] = {
+        "flow": settings.flow,
+        "tenant": settings.tenant,
+        "client_id": settings.client_id,
+        "scopes": list(settings.scopes),
+        "token_store": settings.token_store,
+    }
+    if settings.client_secret:
+        secret = settings.client_secret
+        data["client_secret"] = secret if is_reference(secret) else HIDDEN
+    return data
 
 
 def draft(
@@ -353,7 +378,16 @@ def _check_auth(channel: Channel, profile: Profile) -> list[Problem]:
             Problem("auth.username", f"{profile.name} expects exactly {profile.fixed_username!r}")
         )
     reason = secret_source_problem(auth.secret)
-    if reason:
+    if auth.secret == "oauth" or (auth.method in OAUTH_METHODS and channel.oauth is not None):
+        if auth.method not in OAUTH_METHODS:
+            problems.append(
+                Problem("auth.secret", 'oauth needs auth.method = "xoauth2" or "oauthbearer"')
+            )
+        else:
+            settings = channel.oauth or OAuthSettings()
+            found = oauth_problems(settings, profile.id, auth.method, auth.secret)
+            problems.extend(Problem(field, why) for field, why in found)
+    elif reason:
         problems.append(Problem("auth.secret", reason))
     if channel.server.security == "none":
         problems.append(

@@ -11,7 +11,7 @@ from importlib import import_module
 from console import exitcodes
 
 # Each command lives in console.commands.NAME, with register(subparsers) and its run function.
-COMMANDS = ("providers", "channels", "simulate", "check", "burst", "explain", "export")
+COMMANDS = ("providers", "channels", "simulate", "check", "burst", "explain", "export", "oauth")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -26,7 +26,9 @@ def simulated_account(channel: Channel, secret: str, profile: Profile) -> Accoun
         send_as=[channel.sender.address],
         verified_domains=[domain] if domain else [],
     )
-    if channel.auth.method == "xoauth2":
+    if channel.signs_in_with_oauth:
+        pass  # the simulated sign-in service issues the tokens this account accepts
+    elif channel.auth.method == "xoauth2":
         account.tokens.append(secret)
     elif profile.secret_kind == "app-password":
         account.app_password, account.two_step = secret, True

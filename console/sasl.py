@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from aiosmtplib.response import SMTPResponse
 
+from console.oauth import sasl as oauth_sasl
+
 Send = Callable[[str], Awaitable[SMTPResponse]]
 
 
@@ -45,10 +47,18 @@ async def _xoauth2(send: Send, user: str, secret: str) -> SMTPResponse:
     return response
 
 
+async def _oauthbearer(send: Send, user: str, secret: str) -> SMTPResponse:
+    response = await send(f"AUTH OAUTHBEARER {oauth_sasl.oauthbearer(user, secret)}")
+    if response.code == 334:  # RFC 7628: the error details; ^A ends the exchange with the verdict
+        response = await send(b64("\x01"))
+    return response
+
+
 MECHANISMS: dict[str, Mechanism] = {
     "login": Mechanism("LOGIN", _login),
     "plain": Mechanism("PLAIN", _plain),
     "xoauth2": Mechanism("XOAUTH2", _xoauth2),
+    "oauthbearer": Mechanism("OAUTHBEARER", _oauthbearer),
 }
 
 

@@ -112,7 +112,34 @@ def read_secret(channel: Channel, ask: Callable[[str], str] | None = None) -> st
         return _from_environment(rest)
     if kind == "command":
         return _from_command(rest)
+    if kind == "oauth":
+        from console.oauth.access import token_now  # the OAuth sign-in imports this module
+
+        return token_now(channel)
     return _from_prompt(channel, ask or getpass.getpass)
+
+
+def read_reference(source: str, service: str, user: str) -> str:
+    """A secret given by reference (keyring, env:NAME, command:CMD) outside a channel's auth."""
+    kind, _, rest = source.partition(":")
+    if kind == "env":
+        return _from_environment(rest)
+    if kind == "command":
+        return _from_command(rest)
+    if source != "keyring":
+        raise SecretError("a secret reference must be keyring, env:NAME or command:CMD")
+    import keyring
+    from keyring.errors import KeyringError
+
+    if not keyring_available():
+        raise NoKeyringError("The secret cannot be read from it.")
+    try:
+        value = keyring.get_password(service, user)
+    except KeyringError as error:
+        raise _keyring_failure(error, "read") from None
+    if not value:
+        raise SecretError(f"No secret stored in the keyring (service {service!r}, user {user!r}).")
+    return value
 
 
 def store_secret(channel: Channel, value: str) -> None:

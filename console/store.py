@@ -26,6 +26,8 @@ from console.channel import (
     secret_source_problem,
     validate,
 )
+from console.oauth.settings import KEYS as OAUTH_KEYS
+from console.oauth.settings import TOKEN_KEYS, OAuthSettings
 from simulator.profile import Profile
 from simulator.tomlsource import find_line
 
@@ -54,7 +56,7 @@ SETTINGS: tuple[tuple[str, str], ...] = (
     ("sender", "display_name"),
     ("pacing", "messages_per_minute"),
 )
-TABLES = ("server", "auth", "sender", "pacing")
+TABLES = ("server", "auth", "sender", "pacing", "oauth")
 # What reading assumes for a setting the file leaves out (name: the file name).
 _DEFAULTS: dict[str, object] = {
     "scope": "personal",
@@ -383,11 +385,32 @@ def _channel(fields: _Fields) -> Channel:
             display_name=optional("sender.display_name", str),
         ),
         messages_per_minute=fields.get("pacing.messages_per_minute", int, None),
+        oauth=_oauth(fields),
     )
+
+
+def _oauth(fields: _Fields) -> OAuthSettings | None:
+    if "oauth" not in fields.data:
+        return None
+    fields.get("oauth", dict)
+    text = {k: fields.get(f"oauth.{k}", str, "") for k in OAUTH_KEYS if k not in _OAUTH_TYPED}
+    scopes = fields.get("oauth.scopes", list, [])
+    for scope in scopes:
+        if not isinstance(scope, str):
+            raise fields.fail("oauth.scopes", "must be a list of strings")
+    return OAuthSettings(
+        **{k: v for k, v in text.items() if v != ""},
+        scopes=tuple(scopes),
+        single_tenant=fields.get("oauth.single_tenant", bool, False),
+    )
+
+
+_OAUTH_TYPED = ("scopes", "single_tenant")
 
 
 def _unknown(data: Mapping[str, Any]) -> tuple[str, ...]:
     known = {f"{t}.{k}" if t else k for t, k in SETTINGS} | set(TABLES)
+    known |= {f"oauth.{k}" for k in OAUTH_KEYS}
     found = []
     for key, value in data.items():
         if key in TABLES and isinstance(value, Mapping):
@@ -398,6 +421,14 @@ def _unknown(data: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _unknown_problem(dotted: str, text: str) -> Problem:
+    if dotted.partition(".")[2] in TOKEN_KEYS:
+        return Problem(
+            dotted,
+            "a token never goes in the channel file (anyone who reads it could send as you): "
+            "delete this line, then sign in with `smtp-console oauth login CHANNEL`; "
+            "the token goes to the secret store",
+            find_line(text, dotted),
+        )
     known = [f"{t}.{k}" if t else k for t, k in SETTINGS]
     close = difflib.get_close_matches(dotted, known, n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
@@ -458,9 +489,9 @@ _DRAFT_COMMENTS = {
     "port": "587 or 25 with starttls, 465 with tls",
     "security": "starttls, tls (implicit, from the first byte) or none",
     "timeout": "seconds to wait for the server",
-    "method": "login, plain, xoauth2 or none",
+    "method": "login, plain, xoauth2, oauthbearer or none",
     "username": "the sign-in name",
-    "secret": "where the secret lives: keyring, env:NAME, command:CMD or prompt",
+    "secret": "where the secret lives: keyring, env:NAME, command:CMD, prompt or oauth",
     "from": "the From address",
     "display_name": "the name shown beside the From address",
     "messages_per_minute": "the most this channel sends in a minute",

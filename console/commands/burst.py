@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from console import exitcodes
@@ -19,6 +20,7 @@ from console.commands.check import (
     obtain_secret,
     scenario_for,
 )
+from console.oauth.errors import SignInError
 from console.target import target_for
 
 if TYPE_CHECKING:
@@ -88,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as error:
         print(f"burst: {error}", file=sys.stderr)
         return exitcodes.BAD_INPUT
+    except SignInError as error:
+        print(f"burst: {error}", file=sys.stderr)
+        return exitcodes.REFUSED
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:
@@ -131,6 +136,10 @@ async def _burst(
     clock = VirtualClock(speed=0)
     try:
         async with simulated(channel, secret, scenario, clock=clock) as simulator:
+            if channel.signs_in_with_oauth:
+                from console.oauth.rehearsal import rehearsal_token
+
+                target = replace(target, secret=await rehearsal_token(channel, simulator))
             return await run_burst(
                 retarget(target, simulator),
                 args.count,

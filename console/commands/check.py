@@ -7,6 +7,7 @@ import asyncio
 import json
 import secrets as tokens
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from console import exitcodes, store
@@ -15,6 +16,7 @@ from console.check import run_check
 from console.check_render import render_heading, render_report, render_stage
 from console.check_report import Report, Stage
 from console.diagnosis import no_such_endpoint
+from console.oauth.errors import SignInError
 from console.target import Target, target_for
 from simulator.profile import ProfileError, load
 
@@ -99,8 +101,8 @@ def load_channel(name_or_path: str) -> Channel:
 
 def obtain_secret(channel: Channel, *, from_stdin: bool, simulate: bool) -> str:
     """The channel's secret; in a rehearsal a stand-in when the real one is not at hand."""
-    if channel.auth.method == "none":
-        return ""
+    if channel.auth.method == "none" or (simulate and channel.signs_in_with_oauth):
+        return ""  # an OAuth rehearsal signs in at the simulated service for its token
     if from_stdin:
         secret = sys.stdin.readline().rstrip("\r\n")
         if not secret:
@@ -110,6 +112,8 @@ def obtain_secret(channel: Channel, *, from_stdin: bool, simulate: bool) -> str:
 
     try:
         return read_secret(channel)
+    except SignInError:
+        raise
     except SecretError as error:
         if not simulate:
             raise UsageError(f"{channel.name}: {error}") from None
@@ -154,6 +158,9 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as error:
         print(f"check: {error}", file=sys.stderr)
         return exitcodes.BAD_INPUT
+    except SignInError as error:
+        print(f"check: {error}", file=sys.stderr)
+        return exitcodes.REFUSED
     code = exitcodes.OK if report.passed else exitcodes.REFUSED
     if args.json:
         print(json.dumps({**report.to_dict(), "exit_code": code}, indent=2))
@@ -179,6 +186,10 @@ async def _check(
 
     try:
         async with simulated(channel, secret, scenario) as simulator:
+            if channel.signs_in_with_oauth:
+                from console.oauth.rehearsal import rehearsal_token
+
+                target = replace(target, secret=await rehearsal_token(channel, simulator))
             return _truthful(channel, await _run(retarget(target, simulator), args.json))
     except ValueError as error:  # e.g. a scenario written for another provider
         raise UsageError(str(error)) from None

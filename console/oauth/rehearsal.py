@@ -1,0 +1,103 @@
+"""A sign-in rehearsed against the built-in simulator's sign-in service: no browser, no store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable
+from dataclasses import dataclass
+
+import httpx
+
+from console.channel import Channel
+from console.check import run_check
+from console.oauth import access
+from console.oauth.access import LoginView
+from console.oauth.errors import SignInError
+from console.oauth.flows import DeviceCode
+from console.oauth.loopback import Loopback
+from console.oauth.tokens import MemoryStore
+from console.rehearse import retarget, simulated
+from console.target import target_for
+from simulator.server import Simulator
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a rehearsed sign-in went: the account, and whether SMTP took the token."""
+
+    account: str
+    accepted: bool
+    reply: str = ""
+
+
+class RehearsalView:
+    """Plays the person signing in: shows what a view would, browses, lets virtual time pass."""
+
+    def __init__(self, simulator: Simulator, shown: LoginView | None = None) -> None:
+        self.simulator, self.shown = simulator, shown
+        self._browsing: list[asyncio.Task[None]] = []
+
+    def device_code(self, code: DeviceCode) -> None:
+        """Show the code as the real view would (the simulated user approves it)."""
+        if self.shown is not None:
+            self.shown.device_code(code)
+
+    def authorize(self, url: str) -> None:
+        """Open the authorization address as a browser would, following its redirect."""
+        if self.shown is not None:
+            self.shown.authorize(url)
+        self._browsing.append(asyncio.ensure_future(_browse(url)))
+
+    def redirect(self, loopback: Loopback) -> Awaitable[str]:
+        """The loopback redirect the simulated browser lands on."""
+        return loopback.wait()
+
+    async def sleep(self, seconds: float) -> None:
+        """Let a polling interval of virtual time pass at once."""
+        self.simulator.clock.advance(seconds=seconds)
+        await asyncio.sleep(0.01)
+
+    async def close(self) -> None:
+        """Wait for the simulated browser to finish."""
+        for task in self._browsing:
+            with contextlib.suppress(httpx.HTTPError):
+                await task
+
+
+async def _browse(url: str) -> None:
+    async with httpx.AsyncClient(follow_redirects=True, timeout=30) as browser:
+        await browser.get(url)
+
+
+def signin_url(simulator: Simulator) -> str:
+    """The base URL of the simulator's sign-in service."""
+    url = getattr(simulator, "signin_url", None)
+    if not url:
+        raise SignInError("this simulator has no sign-in service")
+    return str(url)
+
+
+async def rehearsal_token(
+    channel: Channel, simulator: Simulator, shown: LoginView | None = None
+) -> str:
+    """Sign the channel in at the simulator's service (auto consent) and return the token."""
+    signin = access.sign_in_for(
+        channel, base=signin_url(simulator), store=MemoryStore(), clock=simulator.clock.now
+    )
+    view = RehearsalView(simulator, shown)
+    try:
+        await access.login(signin, view)
+    finally:
+        await view.close()
+    token, _ = await access.access_token(signin)
+    return token
+
+
+async def rehearse_login(channel: Channel, shown: LoginView | None = None) -> Outcome:
+    """The whole sign-in against an embedded simulator, then an SMTP sign-in with the token."""
+    async with simulated(channel, "") as simulator:
+        token = await rehearsal_token(channel, simulator, shown)
+        report = await run_check(retarget(target_for(channel, token), simulator))
+    failed = report.failed_stage
+    return Outcome(channel.auth.username, report.passed, failed.reply if failed else "")
