@@ -13,6 +13,7 @@ from typing import Any
 from console.printable import printable
 
 CATALOGUE = "diagnoses.toml"
+SIGNIN_CATALOGUE = "diagnoses_signin.toml"  # identity-provider (OAuth) errors
 _REPLY_START = re.compile(r"(?<![\d.])([2-5]\d\d)(?:[ -]|$)", re.MULTILINE)
 _ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 
@@ -194,9 +195,13 @@ def catalogue() -> Catalogue:
     """The catalogue shipped in console/data."""
     text = resources.files("console.data").joinpath(CATALOGUE).read_text(encoding="utf-8")
     data = tomllib.loads(text)
+    signin = tomllib.loads(
+        resources.files("console.data").joinpath(SIGNIN_CATALOGUE).read_text(encoding="utf-8")
+    )
     rfc = data["rfc3463"]
+    raws = signin.get("reply", []) + data.get("reply", []) + data.get("failure", [])
     return Catalogue(
-        entries=tuple(_entry(raw) for raw in data.get("reply", []) + data.get("failure", [])),
+        entries=tuple(_entry(raw) for raw in raws),
         subjects=rfc["subjects"],
         details=rfc["details"],
         basic=rfc["basic"],

@@ -184,7 +184,9 @@ async def _token(session: Any, url: str, **form: str) -> dict[str, Any]:
 
 async def _post(session: Any, url: str, form: dict[str, str]) -> dict[str, Any]:
     try:
-        response = await session.post(url, data=form, headers={"Accept": "application/json"})
+        response = await session.request(
+            "POST", url, data=form, headers={"Accept": "application/json"}, withhold_token=True
+        )
     except httpx.HTTPError as error:
         raise _unreachable(url, error) from None
     body = _json(response)
