@@ -524,4 +524,29 @@ def _draft_document(channel: Channel, profile: Profile | None) -> tomlkit.TOMLDo
         container = cast("Table", document[table]) if table else document
         container.add(tomlkit.comment(comments[key]))
         container.add(key, value)
+    if channel.signs_in_with_oauth and channel.oauth is None:
+        document.add(tomlkit.nl())
+        document.add("oauth", _oauth_draft(channel.provider))
     return document
+
+
+def _oauth_draft(provider: str) -> Table:
+    """A starting [oauth] table: the provider's usual flow and the app registration to fill in."""
+    import tomlkit
+
+    table = tomlkit.table()
+    table.add(tomlkit.comment("the OAuth sign-in: `smtp-console oauth login NAME` gets the tokens"))
+    if provider == "office365":
+        table.add(tomlkit.comment("device_code (a person), client_credentials (an unattended app)"))
+        table.add("flow", "device_code")
+        table.add(tomlkit.comment("your Directory (tenant) ID or domain"))
+        table.add("tenant", "organizations")
+        table.add(tomlkit.comment("the Application (client) ID of your Entra app registration"))
+    else:
+        table.add("flow", "auth_code")
+        table.add(tomlkit.comment("the client ID of your Google Cloud desktop-app client"))
+    table.add("client_id", "")
+    if provider == "gmail":
+        table.add(tomlkit.comment("the desktop app's client secret, by reference (env:NAME)"))
+        table.add("client_secret", "env:GOOGLE_CLIENT_SECRET")
+    return table

@@ -1,10 +1,12 @@
-"""OAuth sign-in end to end on real sockets: the CLI's flows over HTTP, then SMTP with the token."""
+"""OAuth sign-in end to end on real sockets: the CLI's flows over HTTP, then SMTP (and msmtp)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import shlex
+import shutil
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -176,6 +178,47 @@ async def test_pkce_login_by_pasting_the_redirect_address(
     await process.stdin.drain()
     _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
+
+
+def _msmtp() -> str:
+    found = shutil.which("msmtp")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("msmtp is missing (CI installs it with .ci/run)")
+        pytest.skip("msmtp is not installed")
+    return found
+
+
+async def test_msmtp_signs_in_with_the_channels_token(
+    office365: Service, channels_dir: Path, tmp_path: Path
+) -> None:
+    msmtp = _msmtp()
+    sim = office365.simulator
+    write(channels_dir, OFFICE365, "o365", extra=FILE_STORE)
+    code, _, err = await cli("oauth", "login", "o365", "--signin-url", office365.url)
+    assert code == 0, err
+    helper = " ".join(shlex.quote(p) for p in (sys.executable, "-m", "console", "oauth", "token"))
+    config = tmp_path / "msmtprc"
+    config.write_text(
+        "account o365\n"
+        f"host {sim.host}\nport {sim.port}\ntls on\ntls_starttls on\n"
+        f"tls_trust_file {sim.ca_file}\ntls_host_override smtp.office365.com\n"
+        "auth xoauth2\nuser alice@contoso.com\nfrom alice@contoso.com\n"
+        f"passwordeval {helper} o365\n"
+    )
+    config.chmod(0o600)
+    message = b"Subject: OAuth through msmtp\r\n\r\nSent with a token from smtp-console.\r\n"
+    process = await asyncio.create_subprocess_exec(
+        *(msmtp, "-C", str(config), "-a", "o365", "carol@example.com"),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **PASSPHRASE},
+    )
+    out, err = await asyncio.wait_for(process.communicate(message), 60)
+    assert process.returncode == 0, err.decode()
+    (delivered,) = await sim.mailbox.wait_for(1)
+    assert b"OAuth through msmtp" in delivered.raw and delivered.user == "alice@contoso.com"
 
 
 class _AutoView:

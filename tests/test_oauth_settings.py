@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from console import store
+from console.cli import main
 from console.oauth import presets
 from console.oauth.settings import OAuthSettings, endpoints
 from simulator.profile import load
@@ -109,3 +110,18 @@ def test_endpoints_live_overridden_and_simulated() -> None:
     assert endpoints(OAuthSettings(), "gmail", "http://127.0.0.1:9").revoke == (
         "http://127.0.0.1:9/revoke"
     )
+
+
+@pytest.mark.parametrize(
+    ("provider", "user"), [("office365", "a@contoso.com"), ("gmail", "b@gmail.com")]
+)
+def test_a_new_oauth_channel_gets_an_oauth_table_to_fill_in(
+    channels_dir: Path, capsys: pytest.CaptureFixture[str], provider: str, user: str
+) -> None:
+    argv = ["channels", "new", "--provider", provider, "--name", "fresh", "--username", user]
+    assert main([*argv, "--method", "xoauth2", "--secret", "oauth"]) == 0
+    out = capsys.readouterr().out
+    path = channels_dir / "fresh.toml"
+    assert "[oauth]" in path.read_text()
+    assert "oauth.client_id: is empty" in out
+    assert [p.split(": ")[1] for p in problems(path)] == ["oauth.client_id"]

@@ -16,7 +16,7 @@ from console.check import run_check
 from console.check_render import render_heading, render_report, render_stage
 from console.check_report import Report, Stage
 from console.diagnosis import no_such_endpoint
-from console.oauth.errors import SignInError
+from console.oauth.errors import SignInError, refused_token_hint
 from console.target import Target, target_for
 from simulator.profile import ProfileError, load
 
@@ -166,6 +166,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({**report.to_dict(), "exit_code": code}, indent=2))
     else:
         print(render_report(report))
+        failed = report.failed_stage
+        if channel.signs_in_with_oauth and failed is not None and failed.name == "auth":
+            print(refused_token_hint(channel), file=sys.stderr)
     return code
 
 

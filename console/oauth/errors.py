@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from console.channel import Channel
 from console.diagnosis import Diagnosis
 from console.secrets import SecretError
 
@@ -12,3 +13,14 @@ class SignInError(SecretError):
     def __init__(self, message: str, diagnosis: Diagnosis | None = None) -> None:
         self.diagnosis = diagnosis
         super().__init__(message)
+
+
+def refused_token_hint(channel: Channel) -> str:
+    """What to do when the server refused a token from the channel's own sign-in."""
+    name = channel.name
+    return (
+        f"The token came from this channel's OAuth sign-in (smtp-console oauth status {name}). "
+        f"Get a new one with `smtp-console oauth token {name} --refresh`, or sign in again with "
+        f"`smtp-console oauth login {name}`. If a fresh token is refused too, the mailbox may "
+        "lack SMTP AUTH or the app the SMTP.Send / https://mail.google.com/ permission."
+    )
