@@ -1,4 +1,4 @@
-"""SASL for the simulator: LOGIN, PLAIN, XOAUTH2 and CRAM-MD5, read into credentials."""
+"""SASL for the simulator: LOGIN, PLAIN, XOAUTH2, OAUTHBEARER and CRAM-MD5, read as credentials."""
 
 from __future__ import annotations
 
@@ -43,11 +43,12 @@ class PasswordCredentials:
 
 @dataclass(frozen=True)
 class TokenCredentials:
-    """An OAuth bearer token sent with XOAUTH2."""
+    """An OAuth bearer token sent with XOAUTH2 or OAUTHBEARER."""
 
     username: str
     token: str = field(repr=False)
     kind: str = "token"
+    mechanism: str = "XOAUTH2"
 
     def matches(self, candidate: str) -> bool:
         """True when the client's token is `candidate`."""
@@ -127,6 +128,30 @@ async def read_xoauth2(initial: str | None, ask: Ask) -> TokenCredentials:
     return parse_xoauth2(await _first(initial, ask))
 
 
+def parse_oauthbearer(data: bytes) -> TokenCredentials:
+    """Parse RFC 7628's `n,a=USER,^Ahost=...^Aport=...^Aauth=Bearer TOKEN^A^A`."""
+    header, sep, rest = _text(data).partition("\x01")
+    gs2 = header.split(",")
+    if not sep or len(gs2) < 3 or gs2[0] not in ("n", "y") and not gs2[0].startswith("p="):
+        raise SaslError("syntax_error")
+    user = next((part[2:] for part in gs2[1:] if part.startswith("a=")), "")
+    user = user.replace("=2C", ",").replace("=3D", "=")  # RFC 5801 saslname escapes
+    fields: dict[str, str] = {}
+    for part in rest.split("\x01"):
+        name, eq, value = part.partition("=")
+        if eq:
+            fields[name.strip().lower()] = value
+    scheme, _, token = fields.get("auth", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise SaslError("syntax_error")
+    return TokenCredentials(user, token.strip(), mechanism="OAUTHBEARER")
+
+
+async def read_oauthbearer(initial: str | None, ask: Ask) -> TokenCredentials:
+    """AUTH OAUTHBEARER with the initial response, or after an empty 334."""
+    return parse_oauthbearer(await _first(initial, ask))
+
+
 async def read_cram_md5(challenge: bytes, ask: Ask) -> CramCredentials:
     """AUTH CRAM-MD5: send the challenge, read `username digest`."""
     answer = _text(decode(await ask(base64.b64encode(challenge).decode("ascii"))))
@@ -147,6 +172,8 @@ async def read_credentials(
         return await read_plain(initial, ask)
     if mechanism == "XOAUTH2":
         return await read_xoauth2(initial, ask)
+    if mechanism == "OAUTHBEARER":
+        return await read_oauthbearer(initial, ask)
     if mechanism == "CRAM-MD5":
         if initial:
             raise SaslError("syntax_error")

@@ -189,7 +189,11 @@ class Behaviour:
             return AuthDecision("auth_retired")
         account = state.account(credentials.username)
         if not password:
-            if account is None or not any(credentials.matches(t) for t in account.tokens):
+            static = account is not None and any(credentials.matches(t) for t in account.tokens)
+            issued = account is not None and state.oauth.accepts(
+                getattr(credentials, "token", ""), account.username
+            )
+            if account is None or not (static or issued):
                 return AuthDecision("auth_token_invalid")
         else:
             if account is None:
@@ -202,6 +206,8 @@ class Behaviour:
                 return AuthDecision("auth_app_password_required")
         if not state.smtp_auth_enabled:
             return AuthDecision("auth_disabled")
+        if not state.smtp_auth_allowed(account.username):
+            return AuthDecision("auth_disabled_mailbox")
         if password and not state.basic_auth_enabled:
             return AuthDecision("auth_basic_disabled")
         if password and state.security_defaults:

@@ -9,6 +9,15 @@ The marker takes the same keywords as simulator.server.Simulator, plus `scenario
 "USER:PASSWORD" strings). `smtp_simulator_factory` starts as many as a test needs.
 A plain `def` test (smtplib, a framework's mail code) takes `smtp_simulator_thread`:
 the same simulator, run on its own loop in a background thread.
+
+Office 365 and Gmail simulators also run the simulated OAuth sign-in service
+(`smtp_simulator.signin_url`). `smtp_signin` is that service, the simulated user:
+
+    @pytest.mark.smtp_simulator("office365", accounts=["alice@contoso.com:pw"], consent="manual")
+    async def test_sign_in(smtp_simulator, smtp_signin):
+        ...  # start a device code sign-in against smtp_simulator.signin_url, then:
+        smtp_signin.approve(user_code, "alice@contoso.com")  # or .deny(user_code)
+        smtp_signin.consent = "auto"  # auto (default) | manual | deny; .pending() lists codes
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from simulator.state import Account
 if TYPE_CHECKING:
     from simulator.scenario import Scenario
     from simulator.server import Simulator
+    from simulator.signin.app import SigninService
 
 MARKER = "smtp_simulator"
 SimulatorFactory = Callable[..., Awaitable["Simulator"]]
@@ -43,7 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-FIXTURES = ("smtp_simulator", "smtp_simulator_factory")
+FIXTURES = ("smtp_simulator", "smtp_simulator_factory", "smtp_signin")
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
@@ -161,6 +171,16 @@ if HAS_PYTEST_ASYNCIO:
         args, kwargs = _marker_arguments(request)
         return await smtp_simulator_factory(*args, **kwargs)
 
+    @pytest_asyncio.fixture
+    async def smtp_signin(smtp_simulator: Simulator) -> SigninService:
+        """The smtp_simulator's sign-in service: approve(), deny(), consent, pending()."""
+        if smtp_simulator.signin is None:
+            pytest.fail(
+                f"{smtp_simulator.profile.id}: no sign-in service (office365 and gmail have one)",
+                pytrace=False,
+            )
+        return smtp_simulator.signin
+
 else:
 
     @pytest.fixture
@@ -170,5 +190,10 @@ else:
 
     @pytest.fixture
     def smtp_simulator() -> None:
+        """Unavailable: needs pytest-asyncio."""
+        pytest.fail("the smtp_simulator fixtures need pytest-asyncio (pip install pytest-asyncio)")
+
+    @pytest.fixture
+    def smtp_signin() -> None:
         """Unavailable: needs pytest-asyncio."""
         pytest.fail("the smtp_simulator fixtures need pytest-asyncio (pip install pytest-asyncio)")

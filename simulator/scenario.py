@@ -7,6 +7,7 @@ A scenario is a TOML file::
     description = "..."
     clock_speed = 60                # virtual seconds per real second (default 1)
     seed = 7                        # same seed, same dialogue (default 0)
+    consent = "auto"                # sign-ins: auto (as the first account), manual, deny
 
     [[accounts]]                    # as many as needed
     username = "alice@contoso.com"  # required
@@ -35,6 +36,18 @@ A scenario is a TOML file::
     probability = 0.1               # DOT (end of the body) RSET NOOP QUIT or "*"
     reply = "451 4.3.0 Mail server temporarily rejected message."  # or a behaviour key
 
+    [[oauth_clients]]               # app registrations the sign-in service knows; once any
+    client_id = "0b1c..."           # is listed, other client ids are refused
+    tenant = "contoso.com"          # Microsoft: the tenant it is registered in
+    public_flows = true             # Microsoft: "Allow public client flows"
+    secret = "..."                  # a confidential client (Microsoft) / desktop app (Google)
+    single_tenant = false           # Microsoft: this organisation only (no /common)
+    testing_mode = false            # Google: refresh tokens expire after 7 days
+    test_users = ["ana@example.com"]  # Google, testing: who may sign in
+    org_internal = false            # Google: internal to another organisation
+    admin_blocked = false           # Google Workspace admin blocks the app
+    name = "Contoso mailer"         # the app's display name in messages
+
     [[events]]                      # applied at a virtual time after the start
     at = "10m"                      # 90s, 10m, 1h30m, 1d2h or a number of seconds
     action = "rotate_password"      # one of simulator.state.CONTROLS
@@ -57,23 +70,26 @@ from typing import Any, Protocol
 from simulator.clock import VirtualClock
 from simulator.faults import COMMANDS, FaultConfig, Injection, is_reply_text
 from simulator.profile import DEFAULTS_FILE, RATE_MODES, Limits, load_defaults, profiles_dir
-from simulator.state import CONTROLS, Account
+from simulator.signin.tokens import Client
+from simulator.state import ACCOUNT_CONTROLS, CONTROLS, Account
 from simulator.tomlsource import SourceError, entry_line, find_line, read_toml
 
 LESSONS_DIR = Path(__file__).resolve().parent / "lessons"
-ACCOUNT_ACTIONS = ("rotate_password", "revoke_app_password", "revoke_token")
+ACCOUNT_ACTIONS = ACCOUNT_CONTROLS
+CONSENT_MODES = ("auto", "manual", "deny")
 LEDGER_ACTIONS = ("use_up_quota", "throttle", "reset_limits")
 _UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?[dhms])+")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
-_TOP_KEYS = ("provider", "title", "description", "clock_speed", "seed")
-_TABLES = ("accounts", "limits", "faults", "events")
+_TOP_KEYS = ("provider", "title", "description", "clock_speed", "seed", "consent")
+_TABLES = ("accounts", "limits", "faults", "events", "oauth_clients")
+_CLIENT_KEYS = tuple(f.name for f in fields(Client))
 _ACCOUNT_KEYS = tuple(f.name for f in fields(Account))
 _FAULT_KEYS = tuple(f.name for f in fields(FaultConfig))
 _INJECTION_KEYS = ("command", "probability", "reply")
 _EVENT_KEYS = ("at", "action", "user", "value", "note")
 _LIMIT_KEYS = tuple(f.name for f in fields(Limits))
-_SECRET_KEYS = ("password", "app_password", "tokens", "value")  # never repeated in errors
+_SECRET_KEYS = ("password", "app_password", "tokens", "value", "secret")  # never repeated in errors
 _KIND_NAMES = {
     str: "a string",
     int: "a whole number",
@@ -113,6 +129,8 @@ class Scenario:
     title: str = ""
     description: str = ""
     path: Path | None = None
+    oauth_clients: list[Client] = field(default_factory=list)
+    consent: str = "auto"
 
     def apply_limits(self, limits: Limits) -> Limits:
         """The profile's limits with this scenario's overrides."""
@@ -247,6 +265,34 @@ def load_scenario(path: Path) -> Scenario:
         title=top.get("title", str, ""),
         description=top.get("description", str, ""),
         path=path,
+        oauth_clients=[
+            _client(source, raw, n) for n, raw in enumerate(top.entries("oauth_clients"))
+        ],
+        consent=_consent(top),
+    )
+
+
+def _consent(top: _Table) -> str:
+    consent = top.get("consent", str, "auto")
+    if consent not in CONSENT_MODES:
+        raise top.fail("consent", f"must be one of {', '.join(CONSENT_MODES)}, not {consent!r}")
+    return str(consent)
+
+
+def _client(source: _Source, raw: Mapping[str, Any], index: int) -> Client:
+    table = _Table(source, raw, "oauth_clients", index)
+    table.only(_CLIENT_KEYS)
+    return Client(
+        client_id=table.get("client_id", str, ...),
+        tenant=table.get("tenant", str),
+        public_flows=table.get("public_flows", bool, True),
+        secret=table.get("secret", str),
+        single_tenant=table.get("single_tenant", bool, False),
+        testing_mode=table.get("testing_mode", bool, False),
+        test_users=table.strings("test_users"),
+        org_internal=table.get("org_internal", bool, False),
+        admin_blocked=table.get("admin_blocked", bool, False),
+        name=table.get("name", str, "smtp-console"),
     )
 
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from simulator import state as state_controls
 from simulator.behaviour import Behaviour
@@ -24,8 +25,15 @@ from simulator.profile import Profile, load
 from simulator.scenario import LEDGER_ACTIONS, Scenario, TimedEvent, play
 from simulator.session import LEGACY_TLS_KEY, ProviderSMTP, Services
 from simulator.silent import SilentPort
+from simulator.signin.tokens import OAuthState
 from simulator.state import Account, State
 from simulator.tls import TLSMaterial
+
+if TYPE_CHECKING:
+    from simulator.signin.app import SigninService
+
+# Which identity provider a mail provider's OAuth sign-in goes to (see simulator.signin).
+IDENTITY = {"office365": "microsoft", "gmail": "google"}
 
 CLOSE_GRACE = 2.0  # seconds sessions get to close before their connections are cut
 THREAD_TIMEOUT = 30.0  # seconds a background simulator gets to start or stop
@@ -53,6 +61,8 @@ class Simulator:
         silent_port: int | None = None,
         silent_reason: str = "",
         keep: int | None = None,
+        signin_port: int | None = 0,
+        consent: str | None = None,
     ) -> None:
         self.profile = load(provider) if isinstance(provider, str) else provider
         if scenario is not None and scenario.provider != self.profile.id:
@@ -72,9 +82,15 @@ class Simulator:
         self.clock = clock or VirtualClock(speed=clock_speed)
         limits = scenario.apply_limits(self.profile.limits) if scenario else self.profile.limits
         self.behaviour = Behaviour(self.profile, limits, seed)
-        self.state = State()
+        self.state = State(oauth=OAuthState(self.clock))
         for account in [*(scenario.accounts if scenario else []), *accounts]:
             self.state.add(account)
+        for client in scenario.oauth_clients if scenario else []:
+            self.state.oauth.add_client(client)
+        self.state.oauth.consent = consent or (scenario.consent if scenario else "auto")
+        # The sign-in service of an OAuth provider (None: not started); port 0 picks a free one.
+        self.signin_port = signin_port if self.profile.id in IDENTITY else None
+        self.signin: SigninService | None = None
         self.ledger = Ledger(limits, self.clock)
         self.faults = Faults(scenario.faults if scenario else FaultConfig(), seed, self.clock)
         self.state.greylisting = self.faults.config.greylist  # greylisting_off can stop it
@@ -144,6 +160,7 @@ class Simulator:
                 )
                 self._servers.append(wrapped)
                 self.tls_port = wrapped.sockets[0].getsockname()[1]
+            await self._start_signin()
         except BaseException:
             await self.stop()
             raise
@@ -162,8 +179,29 @@ class Simulator:
         self._servers.append(server)
         return int(server.sockets[0].getsockname()[1])
 
+    async def _start_signin(self) -> None:
+        if self.signin_port is None:
+            return
+        from simulator.signin.app import SigninService  # aiohttp only when it is needed
+
+        service = SigninService(
+            self.state, IDENTITY[self.profile.id], host=self.host, port=self.signin_port
+        )
+        await service.start()
+        self.signin, self.signin_port = service, service.port
+
+    @property
+    def signin_url(self) -> str:
+        """The sign-in service's base URL (http://127.0.0.1:PORT), once started."""
+        if self.signin is None:
+            raise RuntimeError(f"{self.profile.name} has no sign-in service running")
+        return self.signin.url
+
     async def stop(self) -> None:
         """Stop listening, close every session and remove temporary files."""
+        if self.signin is not None:
+            await self.signin.stop()
+            self.signin = None
         if self._scenario_task is not None:
             self._scenario_task.cancel()
             await asyncio.gather(self._scenario_task, return_exceptions=True)

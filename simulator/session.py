@@ -404,6 +404,9 @@ class ProviderSMTP(SMTP):
             ledger.login_failed(client)
             if mechanism == "XOAUTH2" and self.behaviour.speaks("xoauth2_challenge"):
                 await self._exchange(self.behaviour.render("xoauth2_challenge", self.values()))
+            elif mechanism == "OAUTHBEARER" and decision.key == "auth_token_invalid":
+                # RFC 7628 3.2.2: the error comes as a challenge, the client answers %x01.
+                await self._exchange(self.behaviour.render("oauthbearer_challenge", self.values()))
             await self.reply(decision.key, user=credentials.username)
             return
         assert decision.account is not None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from simulator.signin.tokens import OAuthState
+
 
 @dataclass
 class Account:
@@ -37,6 +39,12 @@ class State:
     greylisting: bool = False
     send_as_denied: bool = False
     anonymous_relay: bool = False  # an IP-allowlisted relay: mail without signing in
+    smtp_auth_off_for: set[str] = field(default_factory=set)  # mailboxes (lowercase)
+    oauth: OAuthState = field(default_factory=OAuthState)  # the sign-in service's tokens
+
+    def smtp_auth_allowed(self, username: str) -> bool:
+        """True when SMTP AUTH is not turned off for this mailbox."""
+        return username.lower() not in self.smtp_auth_off_for
 
     def account(self, username: str) -> Account | None:
         """The account for a login name, case-insensitively."""
@@ -70,7 +78,39 @@ CONTROLS: dict[str, str] = {
     "use_up_quota": "the account's daily quota is used up",
     "throttle": "the account's per-minute allowance is used up",
     "reset_limits": "all rate and quota counters start afresh",
+    "revoke_refresh_token": "the account's refresh tokens are revoked (access tokens run out)",
+    "refresh_token_idle": "the account's refresh tokens have been unused for 91 days",
+    "withdraw_consent": "the user withdraws consent to the app: refreshing is refused",
+    "give_consent": "consent to the app is given again",
+    "conditional_access_on": "a Conditional Access policy blocks token issuance",
+    "conditional_access_off": "Conditional Access lets sign-ins through again",
+    "require_mfa": "sign-ins made before now need multi-factor authentication",
+    "mfa_satisfied": "multi-factor authentication is no longer demanded",
+    "disable_smtp_auth_mailbox": "SMTP AUTH is turned off for the mailbox",
+    "enable_smtp_auth_mailbox": "SMTP AUTH is turned on for the mailbox again",
+    "testing_mode_expiry": "Google: the app is in Testing and its refresh tokens are 7 days old",
+    "slow_down": "pending device codes are answered slow_down at their next poll",
+    "expire_device_codes": "pending device codes expire",
+    "approve_sign_in": "the user approves the pending device codes (as the account named)",
+    "decline_sign_in": "the user declines the pending device codes",
+    "sign_in_manual": "sign-ins wait for approval (the trainer or a test approves)",
+    "sign_in_auto": "sign-ins are approved automatically as the first account",
 }
+
+# The controls that name an account (all accounts when none is named).
+ACCOUNT_CONTROLS = (
+    "rotate_password",
+    "revoke_app_password",
+    "revoke_token",
+    "revoke_refresh_token",
+    "refresh_token_idle",
+    "withdraw_consent",
+    "give_consent",
+    "disable_smtp_auth_mailbox",
+    "enable_smtp_auth_mailbox",
+    "testing_mode_expiry",
+    "approve_sign_in",
+)
 
 _SWITCHES: dict[str, tuple[str, bool]] = {
     "disable_smtp_auth": ("smtp_auth_enabled", False),
@@ -97,15 +137,89 @@ def apply(state: State, action: str, user: str | None = None, value: str | None 
         name, on = _SWITCHES[action]
         setattr(state, name, on)
         return
+    if action in _OAUTH_CONTROLS:
+        _oauth(state, action, user)
+        return
     if action not in ("rotate_password", "revoke_app_password", "revoke_token"):
         raise KeyError(f"unknown control {action!r}")
-    targets = [state.account(user)] if user else list(state.accounts.values())
-    for account in targets:
-        if account is None:
-            raise KeyError(f"unknown account {user!r}")
+    for account in _targets(state, user):
         if action == "rotate_password":
             account.password = value or secrets.token_urlsafe(12)
+            state.oauth.password_changed(account.username)
         elif action == "revoke_app_password":
             account.app_password = None
         else:
             account.tokens.clear()
+            state.oauth.revoke_all(account.username)
+
+
+def _targets(state: State, user: str | None) -> list[Account]:
+    if not user:
+        return list(state.accounts.values())
+    account = state.account(user)
+    if account is None:
+        raise KeyError(f"unknown account {user!r}")
+    return [account]
+
+
+_OAUTH_CONTROLS = frozenset(
+    {
+        "revoke_refresh_token",
+        "refresh_token_idle",
+        "withdraw_consent",
+        "give_consent",
+        "conditional_access_on",
+        "conditional_access_off",
+        "require_mfa",
+        "mfa_satisfied",
+        "disable_smtp_auth_mailbox",
+        "enable_smtp_auth_mailbox",
+        "testing_mode_expiry",
+        "slow_down",
+        "expire_device_codes",
+        "approve_sign_in",
+        "decline_sign_in",
+        "sign_in_manual",
+        "sign_in_auto",
+    }
+)
+
+
+def _oauth(state: State, action: str, user: str | None) -> None:
+    """The identity provider's controls: tokens, consent, policies, device codes."""
+    oauth = state.oauth
+    names = [a.username for a in _targets(state, user)]
+    now = oauth.clock.now()
+    if action == "revoke_refresh_token":
+        for name in names:
+            oauth.revoke_refresh(name)
+    elif action == "refresh_token_idle":
+        for name in names:
+            oauth.make_idle(name)
+    elif action == "testing_mode_expiry":
+        for name in names:
+            oauth.testing_expired(name)
+    elif action == "withdraw_consent":
+        oauth.withdraw_consent(None, names)
+    elif action == "give_consent":
+        oauth.give_consent(user)
+    elif action in ("conditional_access_on", "conditional_access_off"):
+        oauth.conditional_access = action == "conditional_access_on"
+    elif action in ("require_mfa", "mfa_satisfied"):
+        oauth.require_mfa(action == "require_mfa")
+    elif action == "disable_smtp_auth_mailbox":
+        state.smtp_auth_off_for.update(n.lower() for n in names)
+    elif action == "enable_smtp_auth_mailbox":
+        state.smtp_auth_off_for.difference_update(n.lower() for n in names)
+    elif action == "slow_down":
+        oauth.devices.slow_down(now)
+    elif action == "expire_device_codes":
+        oauth.devices.expire(now)
+    elif action in ("approve_sign_in", "decline_sign_in"):
+        account = (user or next(iter(names), None)) if action == "approve_sign_in" else None
+        for request in oauth.devices.pending(now):
+            request.status, request.account = (
+                ("approved", account) if account else ("declined", None)
+            )
+    else:
+        oauth.consent = "manual" if action == "sign_in_manual" else "auto"

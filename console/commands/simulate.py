@@ -65,6 +65,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--tls-port", type=int, metavar="N", help="also listen with implicit TLS on port N"
     )
     parser.add_argument(
+        "--signin-port",
+        type=int,
+        default=0,
+        metavar="N",
+        help="port of the simulated OAuth sign-in service (Office 365, Gmail; default: any free)",
+    )
+    parser.add_argument(
         "--account",
         action="append",
         default=[],
@@ -160,7 +167,12 @@ def build(args: argparse.Namespace) -> Simulator:
         raise BadInput(
             f"--host {args.host}: not a loopback address; add --allow-remote to listen there"
         )
-    for name, port in (("--port", args.port), ("--tls-port", args.tls_port)):
+    ports = (
+        ("--port", args.port),
+        ("--tls-port", args.tls_port),
+        ("--signin-port", args.signin_port),
+    )
+    for name, port in ports:
         if port is not None and not 0 <= port <= 65535:
             raise BadInput(f"{name} {port}: must be between 0 and 65535")
     if args.keep < 0:
@@ -185,6 +197,7 @@ def build(args: argparse.Namespace) -> Simulator:
             allow_remote=args.allow_remote,
             ca_out=args.ca_out,
             keep=args.keep,
+            signin_port=args.signin_port,
         )
     except KeyError as error:
         raise BadInput(str(error.args[0])) from None
@@ -311,6 +324,7 @@ def _announce(simulator: Simulator, log: EventLog) -> None:
             "accounts": accounts,
             "scenario": simulator.scenario.title if simulator.scenario else None,
             "clock_speed": simulator.clock.speed,
+            "signin_url": simulator.signin.url if simulator.signin else None,
         }
         log.line(json.dumps(facts))
         return
@@ -324,6 +338,8 @@ def _announce(simulator: Simulator, log: EventLog) -> None:
     elif simulator.tls_port is not None:
         lines.append(f"implicit TLS on {address(simulator.host, simulator.tls_port)}")
     lines.append(f"CA certificate: {simulator.ca_file}")
+    if simulator.signin is not None:
+        lines.append(f"sign-in service: {simulator.signin.url}")
     lines.append(f"accounts: {', '.join(accounts) if accounts else 'none (every sign-in fails)'}")
     scenario = simulator.scenario
     if scenario is not None:
