@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import hashlib
+import os
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiosmtplib
 import httpx
@@ -104,3 +108,87 @@ async def smtp_sign_in(sim: Simulator, user: str, token: str, mechanism: str = "
         return f"{reply.code} {reply.message}"
     finally:
         client.close()
+
+
+GOOGLE_CLIENT_ID = "1234-desktop.apps.googleusercontent.com"
+GMAIL_SCOPE = "https://mail.google.com/"
+
+
+class Loopback:
+    """The console's loopback redirect listener: records the query of the first request."""
+
+    def __init__(self) -> None:
+        self.queries: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+        self.server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> Loopback:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+
+    @property
+    def redirect_uri(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/callback"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request_line = (await reader.readline()).decode()
+        while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+            pass
+        target = request_line.split(" ")[1]
+        query = {k: v[0] for k, v in parse_qs(urlsplit(target).query).items()}
+        await self.queries.put(query)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nSigned in")
+        await writer.drain()
+        writer.close()
+
+
+def pkce() -> tuple[str, str]:
+    verifier = base64.urlsafe_b64encode(os.urandom(40)).rstrip(b"=").decode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return verifier, challenge.rstrip(b"=").decode()
+
+
+async def browse(url: str) -> httpx.Response:
+    """The browser: open the authorize URL and follow the redirect to the loopback listener."""
+    async with httpx.AsyncClient(follow_redirects=True) as browser:
+        return await browser.get(url)
+
+
+def authorize_url(sim: Simulator, redirect_uri: str, challenge: str, **extra: str) -> str:
+    query = {
+        "response_type": "code",
+        "client_id": GOOGLE_CLIENT_ID,
+        "redirect_uri": redirect_uri,
+        "scope": GMAIL_SCOPE,
+        "state": "st-1",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "access_type": "offline",
+        **extra,
+    }
+    return f"{sim.signin_url}/o/oauth2/v2/auth?{urlencode(query)}"
+
+
+async def pkce_login(sim: Simulator, **extra: str) -> dict[str, Any]:
+    """A whole PKCE sign-in with auto consent; the token answer."""
+    verifier, challenge = pkce()
+    async with Loopback() as loopback:
+        await browse(authorize_url(sim, loopback.redirect_uri, challenge, **extra))
+        query = loopback.queries.get_nowait()
+        answer = await post(
+            sim.signin_url,
+            "/token",
+            grant_type="authorization_code",
+            code=query["code"],
+            client_id=GOOGLE_CLIENT_ID,
+            redirect_uri=loopback.redirect_uri,
+            code_verifier=verifier,
+        )
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body

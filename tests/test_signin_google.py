@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from authlib.integrations.httpx_client import AsyncOAuth2Client
-from signin_flow import post, smtp_sign_in
+from signin_flow import (
+    Loopback,
+    authorize_url,
+    browse,
+    pkce,
+    pkce_login,
+    post,
+    smtp_sign_in,
+)
 
 from simulator.clock import VirtualClock
 from simulator.server import Simulator
@@ -35,86 +41,6 @@ EXPIRED = {"error": "invalid_grant", "error_description": "Token has been expire
 async def sim() -> AsyncIterator[Simulator]:
     async with Simulator("gmail", accounts=[Account(USER)], clock=VirtualClock(speed=0)) as sim:
         yield sim
-
-
-class Loopback:
-    """The console's loopback redirect listener: records the query of the first request."""
-
-    def __init__(self) -> None:
-        self.queries: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-        self.server: asyncio.Server | None = None
-
-    async def __aenter__(self) -> Loopback:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.server is not None
-        self.server.close()
-        await self.server.wait_closed()
-
-    @property
-    def redirect_uri(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/callback"
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        request_line = (await reader.readline()).decode()
-        while (await reader.readline()) not in (b"\r\n", b"\n", b""):
-            pass
-        target = request_line.split(" ")[1]
-        query = {k: v[0] for k, v in parse_qs(urlsplit(target).query).items()}
-        await self.queries.put(query)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nSigned in")
-        await writer.drain()
-        writer.close()
-
-
-def pkce() -> tuple[str, str]:
-    verifier = base64.urlsafe_b64encode(os.urandom(40)).rstrip(b"=").decode()
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    return verifier, challenge.rstrip(b"=").decode()
-
-
-async def browse(url: str) -> httpx.Response:
-    """The browser: open the authorize URL and follow the redirect to the loopback listener."""
-    async with httpx.AsyncClient(follow_redirects=True) as browser:
-        return await browser.get(url)
-
-
-def authorize_url(sim: Simulator, redirect_uri: str, challenge: str, **extra: str) -> str:
-    query = {
-        "response_type": "code",
-        "client_id": CLIENT_ID,
-        "redirect_uri": redirect_uri,
-        "scope": SCOPE,
-        "state": "st-1",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        "access_type": "offline",
-        **extra,
-    }
-    return f"{sim.signin_url}/o/oauth2/v2/auth?{urlencode(query)}"
-
-
-async def pkce_login(sim: Simulator, **extra: str) -> dict[str, Any]:
-    """A whole PKCE sign-in with auto consent; the token answer."""
-    verifier, challenge = pkce()
-    async with Loopback() as loopback:
-        await browse(authorize_url(sim, loopback.redirect_uri, challenge, **extra))
-        query = loopback.queries.get_nowait()
-        answer = await post(
-            sim.signin_url,
-            "/token",
-            grant_type="authorization_code",
-            code=query["code"],
-            client_id=CLIENT_ID,
-            redirect_uri=loopback.redirect_uri,
-            code_verifier=verifier,
-        )
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
 
 
 async def refresh(sim: Simulator, token: str, **extra: str) -> httpx.Response:

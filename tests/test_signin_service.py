@@ -173,3 +173,24 @@ def test_scenario_errors_name_the_field(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as error:
         load_scenario(path)
     assert "oauth_clients[1].secret: must be a string, not a whole number" in str(error.value)
+
+
+async def test_the_trainer_toggles_drive_the_identity_provider() -> None:
+    from console.tui.rehearsal import PER_USER, TOGGLES, Rehearsal
+    from simulator.state import ACCOUNT_CONTROLS, CONTROLS
+
+    for toggle in TOGGLES:
+        assert set(toggle.on + toggle.off) <= set(CONTROLS), toggle.id
+    assert {a for t in TOGGLES for a in t.on + t.off} & set(ACCOUNT_CONTROLS) <= PER_USER
+    rehearsal = Rehearsal(clock_speed=0)
+    sim = await rehearsal.start("office365")
+    try:
+        sim.add_account(Account(USER))
+        tokens = await device_login(sim)
+        rehearsal.toggle("mailbox-smtp-auth-off", True, USER)
+        assert "5.7.139" in await smtp_sign_in(sim, USER, tokens["access_token"])
+        rehearsal.toggle("mailbox-smtp-auth-off", False, USER)
+        rehearsal.toggle("consent-withdrawn", True, USER)
+        assert aadsts(await ms_refresh(sim, tokens["refresh_token"]))[1] == 65001
+    finally:
+        await rehearsal.stop()

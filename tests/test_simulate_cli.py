@@ -104,11 +104,12 @@ def test_a_closed_log_pipe_keeps_the_server_serving() -> None:
 
 async def test_text_log_and_ctrl_c_with_a_remote_address_warning() -> None:
     process = await start("gmail", "--host", "0.0.0.0", "--allow-remote", "--port", "0")
-    header = [await line(process) for _ in range(5)]
+    header = [await line(process) for _ in range(6)]
     assert header[0].startswith("Simulating Gmail")
     assert header[1].startswith("listening on 0.0.0.0:")
     assert header[2].startswith("CA certificate: ")
     assert header[3].startswith("accounts: none")
+    assert header[4].startswith("sign-in service: http://0.0.0.0:")
     port = int(header[1].split(":")[1].split(" ")[0])
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     assert (await reader.readline()).startswith(b"220 smtp.gmail.com ESMTP ")

@@ -338,9 +338,9 @@ def _announce(simulator: Simulator, log: EventLog) -> None:
     elif simulator.tls_port is not None:
         lines.append(f"implicit TLS on {address(simulator.host, simulator.tls_port)}")
     lines.append(f"CA certificate: {simulator.ca_file}")
+    lines.append(f"accounts: {', '.join(accounts) if accounts else 'none (every sign-in fails)'}")
     if simulator.signin is not None:
         lines.append(f"sign-in service: {simulator.signin.url}")
-    lines.append(f"accounts: {', '.join(accounts) if accounts else 'none (every sign-in fails)'}")
     scenario = simulator.scenario
     if scenario is not None:
         title = scenario.title or scenario.path or ""

@@ -18,7 +18,20 @@ if TYPE_CHECKING:
 # A stand-in secret for rehearsals when none is typed: the simulated account is
 # made with it, so the real secret is never needed to rehearse.
 REHEARSAL_SECRET = "rehearsal-secret"
-PER_USER = {"rotate_password", "revoke_app_password", "revoke_token", "throttle", "use_up_quota"}
+PER_USER = {
+    "rotate_password",
+    "revoke_app_password",
+    "revoke_token",
+    "throttle",
+    "use_up_quota",
+    "revoke_refresh_token",
+    "refresh_token_idle",
+    "withdraw_consent",
+    "give_consent",
+    "disable_smtp_auth_mailbox",
+    "enable_smtp_auth_mailbox",
+    "testing_mode_expiry",
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,27 @@ TOGGLES: tuple[Toggle, ...] = (
     Toggle("greylisting", "Greylisting", ("greylisting_on",), ("greylisting_off",)),
     Toggle("tls-missing", "TLS missing", ("starttls_off",), ("starttls_on",)),
     Toggle("send-as-denied", "Send-as denied", ("deny_send_as",), ("allow_send_as",)),
+    # OAuth sign-in (Office 365 and Gmail): the identity provider's failures.
+    Toggle("refresh-revoked", "Refresh token revoked", ("revoke_refresh_token",), ()),
+    Toggle("refresh-idle", "Refresh token idle 90 days", ("refresh_token_idle",), ()),
+    Toggle("consent-withdrawn", "Consent withdrawn", ("withdraw_consent",), ("give_consent",)),
+    Toggle(
+        "conditional-access",
+        "Conditional Access block",
+        ("conditional_access_on",),
+        ("conditional_access_off",),
+    ),
+    Toggle("mfa-required", "MFA required", ("require_mfa",), ("mfa_satisfied",)),
+    Toggle(
+        "mailbox-smtp-auth-off",
+        "SMTP AUTH off for mailbox",
+        ("disable_smtp_auth_mailbox",),
+        ("enable_smtp_auth_mailbox",),
+    ),
+    Toggle("testing-expiry", "Google Testing app: 7 days", ("testing_mode_expiry",), ()),
+    Toggle("slow-down", "Device code: slow down", ("slow_down",), ()),
+    Toggle("device-code-expired", "Device code expired", ("expire_device_codes",), ()),
+    Toggle("sign-in-manual", "Sign-in waits for approval", ("sign_in_manual",), ("sign_in_auto",)),
 )
 
 
