@@ -24,8 +24,8 @@ from simulator.mailbox import Mailbox
 from simulator.profile import Profile, load
 from simulator.scenario import LEDGER_ACTIONS, Scenario, TimedEvent, play
 from simulator.session import LEGACY_TLS_KEY, ProviderSMTP, Services
-from simulator.silent import SilentPort
 from simulator.signin.tokens import OAuthState
+from simulator.silent import SilentPort
 from simulator.state import Account, State
 from simulator.tls import TLSMaterial
 
