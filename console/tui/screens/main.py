@@ -9,6 +9,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, TabbedContent, TabPane
 
+from console import store
 from console.channel import Channel, draft
 from console.diagnosis import Diagnosis
 from console.export.base import reference_for
@@ -67,6 +68,14 @@ class MainScreen(Screen[None]):
             "ctrl+n", "new", "New", id="main.new", show=False, tooltip="Start again from the guide"
         ),
         Binding("ctrl+t", "test", "Test", id="main.test", tooltip="Check against the simulator"),
+        Binding(
+            "ctrl+g",
+            "sign_in",
+            "Sign in",
+            id="main.sign-in",
+            show=False,
+            tooltip="OAuth sign-in for an xoauth2/oauthbearer channel",
+        ),
         Binding("ctrl+b", "burst", "Burst", id="main.burst", tooltip="Send a burst"),
         Binding(
             "ctrl+l",
@@ -253,6 +262,29 @@ class MainScreen(Screen[None]):
                 "Not saved yet: the export's smtp-console commands find the channel once saved.",
                 severity="warning",
             )
+
+    def action_sign_in(self) -> None:
+        """The OAuth sign-in step for the saved channel (its [oauth] table lives in the file)."""
+        from console.tui.screens.oauth_signin import SignInScreen, token_status
+
+        path = self.query_one(EditorPane).path
+        if path is None or not path.exists():
+            self.notify("Save the channel first: the sign-in reads its [oauth] table.")
+            return
+        try:
+            channel = store.read(path).channel
+        except store.ChannelFileError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        if not channel.signs_in_with_oauth:
+            self.notify('This channel does not sign in with OAuth (auth.secret = "oauth").')
+            return
+        signed_in = channel
+
+        def done(_: bool | None) -> None:
+            self.notify(token_status(signed_in), markup=False)
+
+        self.app.push_screen(SignInScreen(channel), done)
 
     def action_open(self) -> None:
         """Pick a saved channel and load it into the editor."""
