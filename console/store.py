@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from console import paths
+from console import paths, secret_shapes
 from console.channel import (
     DEFAULT_TIMEOUT,
     AuthSettings,
@@ -76,6 +76,14 @@ class ChannelFileError(Exception):
         self.path, self.line, self.col, self.field, self.reason = path, line, col, field, reason
         where = str(path) + (f":{line}" if line else "") + (f":{col}" if line and col else "")
         super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
+
+
+class SecretInFieldError(ChannelFileError):
+    """A non-secret field holds a secret-shaped value; nothing was written."""
+
+    def __init__(self, path: Path, shape: secret_shapes.SecretShape) -> None:
+        self.shape = shape
+        super().__init__(path, 0, 0, shape.field, shape.reason)
 
 
 class ConflictError(ChannelFileError):
@@ -215,6 +223,11 @@ def save(
             "is not keyring, env:NAME, command:CMD or prompt; not saved, "
             "so that a secret never lands in the file",
         )
+    shapes = secret_shapes.scan(
+        channel, token_as_username=bool(profile and profile.secret_as_username)
+    )
+    if shapes:
+        raise SecretInFieldError(path, shapes[0])
     text = render(channel, original.document if original else None, profile)
     same_file = original is not None and _same(original.path, path)
 

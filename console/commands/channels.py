@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from console import exitcodes, secrets, store
+from console import exitcodes, secret_shapes, secrets, store
 from console.channel import (
     AUTH_METHODS,
     NAME_PATTERN,
@@ -26,6 +26,15 @@ from console.commands import channels_import
 from console.paths import CHANNELS_DIR_VARIABLE
 from simulator.profile import Profile, ProfileError, load
 from simulator.tomlsource import find_line
+
+OPTIONS = {
+    "name": "--name",
+    "server.host": "--host",
+    "auth.username": "--username",
+    "auth.secret": "--secret",
+    "sender.from": "--from",
+    "sender.display_name": "--display-name",
+}
 
 
 def add_channels_dir_argument(parser: argparse.ArgumentParser, *, nested: bool = False) -> None:
@@ -152,6 +161,12 @@ def run_new(args: argparse.Namespace) -> int:
         secret=args.secret,
         scope=args.scope,
     )
+    token_user = profile.secret_as_username
+    for shape in secret_shapes.scan(channel, token_as_username=token_user):
+        hint = f"; store it with: smtp-console channels secret {args.name}"
+        if token_user and shape.field == "auth.username":
+            hint += f" (leave --username out: {profile.name} sends the token as the user name)"
+        return _fail(f"{OPTIONS[shape.field]}: {shape.reason}{hint}")
     path = store.channels_dir(_directory(args)) / f"{args.name}{store.SUFFIX}"
     try:
         written = store.save(channel, path, profile=profile)
