@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, ProgressBar, RadioSet, RichLog, St
 
 from console.tui.app import ConsoleApp
 from console.tui.errors import notify_errors
+from console.tui.screens.choices import AskName, Choose, TextView
 from console.tui.screens.main import MainScreen
 from console.tui.screens.message_viewer import MessageViewer
 from console.tui.screens.secret_source import SecretSourceDialog
@@ -182,11 +183,25 @@ async def test_a_change_on_disk_is_not_overwritten(channels_dir: Path) -> None:
 
         await type_into(pilot, "sender-display-name", "Alice")
         await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, lambda: isinstance(app.screen, Choose))
         assert saved.read_text() == elsewhere
-        messages = [str(n.message) for n in app._notifications]
-        assert any("changed" in message for message in messages)
+        assert "changed" in str(app.screen.query_one("#choose-question", Static).render())
+
+        await pilot.press("d")  # the difference: theirs on disk, then ours
+        await settle(pilot, lambda: isinstance(app.screen, TextView))
+        diff = app.screen.text  # type: ignore[attr-defined]
+        assert "-# edited in another window" in diff and '+display_name = "Alice"' in diff
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, Choose))
+        await pilot.press("a")  # under another name, offered unused
+        await settle(pilot, lambda: isinstance(app.screen, AskName))
+        await pilot.press("enter")
+        await settle(pilot, lambda: (channels_dir / "office365-personal-2.toml").exists())
+        await app.workers.wait_for_complete()
+        assert saved.read_text() == elsewhere
+        other = (channels_dir / "office365-personal-2.toml").read_text()
+        assert 'name = "office365-personal-2"' in other and "Alice" in other
+        assert main_screen(app).query_one(EditorPane).unsaved() is False
 
 
 async def test_names_that_look_like_markup_are_shown_as_typed() -> None:

@@ -32,6 +32,26 @@ class ConsoleApp(App[int]):
     TITLE = "smtp-console"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
+        # Priority: focus moves the moment the key is read, so keys that came in the same
+        # burst after a tab (a paste, tmux send-keys, a slow SSH link) reach the next field.
+        Binding(
+            "tab",
+            "app.focus_next",
+            "Next field",
+            id="app.next-field",
+            show=False,
+            priority=True,
+            tooltip="Move to the next field",
+        ),
+        Binding(
+            "shift+tab",
+            "app.focus_previous",
+            "Previous field",
+            id="app.previous-field",
+            show=False,
+            priority=True,
+            tooltip="Move to the previous field",
+        ),
         Binding("f1", "help", "Help", id="app.help", tooltip="Keys and where things are"),
         Binding(
             "ctrl+q",
@@ -58,6 +78,18 @@ class ConsoleApp(App[int]):
     ) -> None:
         """A notification, never read as markup: it may quote paths, values or errors."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    async def action_quit(self) -> None:
+        """Quit; unsaved edits in the editor are never dropped without asking."""
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None:
+            self.exit()
+        else:
+            main.quit_safely()
+
+    def action_help_quit(self) -> None:
+        """ctrl+c outside a text field: say how to quit, in plain words."""
+        self.notify("Press ctrl+q to quit.", title="Do you want to quit?")
 
     def action_help(self) -> None:
         """Show the keys."""

@@ -69,3 +69,8 @@ class DiagnosisChanged(Message):
     """The latest check or burst ended with this diagnosis (None: nothing to read)."""
 
     diagnosis: Diagnosis | None
+
+
+@dataclass
+class GuideRestarted(Message):
+    """The guide starts over: whatever was typed for the last channel is not for the next."""

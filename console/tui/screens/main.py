@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, TabbedContent, TabPane
 
 from console import store
@@ -17,6 +18,7 @@ from console.guide import Faq, Guide
 from console.tui.messages import (
     ChannelChanged,
     DiagnosisChanged,
+    GuideRestarted,
     ShowFaq,
     ShowTab,
     StartChannel,
@@ -24,6 +26,7 @@ from console.tui.messages import (
 )
 from console.tui.rehearsal import Rehearsal
 from console.tui.widgets.burst_pane import BurstPane
+from console.tui.widgets.channel_form import ChannelForm
 from console.tui.widgets.editor_pane import EditorPane
 from console.tui.widgets.faq_panel import FaqPanel
 from console.tui.widgets.guide_panel import GuidePanel
@@ -121,6 +124,7 @@ class MainScreen(Screen[None]):
         self.problem_count = 0
         self.diagnosis: Diagnosis | None = None
         self.rehearsal = Rehearsal()
+        self.return_focus: Widget | None = None  # where focus goes back when the FAQ closes
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -157,10 +161,24 @@ class MainScreen(Screen[None]):
         self.query_one(FaqPanel).suggest(message.entry_ids)
 
     @on(StartChannel)
-    def start_channel(self, message: StartChannel) -> None:
-        if self.query_one(EditorPane).start_from(message.recommendation):
+    @work(exclusive=True, group="replace-draft")
+    async def start_channel(self, message: StartChannel) -> None:
+        editor = self.query_one(EditorPane)
+        if not await editor.keep_or_drop("starting another channel from the guide"):
+            return
+        if editor.start_from(message.recommendation):
             self.action_show_tab("tab-channel")
             self.notify(f"Channel drafted from: {message.recommendation.title}", title="Guide")
+
+    @on(GuideRestarted)
+    def guide_restarted(self) -> None:
+        self.query_one(ChannelForm).clear_password()
+
+    @work(exclusive=True, group="quit")
+    async def quit_safely(self) -> None:
+        """Quit, after Save / Discard / Cancel when there are unsaved edits."""
+        if await self.query_one(EditorPane).keep_or_drop("quitting"):
+            self.app.exit()
 
     @on(ChannelChanged)
     def channel_changed(self, message: ChannelChanged) -> None:
@@ -190,24 +208,50 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------- tabs and the FAQ
 
-    def action_toggle_faq(self) -> None:
-        """Show or hide the FAQ (on narrow terminals it takes the whole width)."""
-        self.toggle_class("-faq-hidden" if self.has_class("-wide") else "-faq-shown")
+    def _faq_shown(self) -> bool:
+        wide = self.has_class("-wide")
+        return not self.has_class("-faq-hidden") if wide else self.has_class("-faq-shown")
 
-    def action_search_faq(self) -> None:
-        """Jump to the FAQ search box."""
+    def _open_faq(self) -> None:
+        if not self._faq_shown() or not self._in_faq(self.focused):
+            self.return_focus = self.focused
         self.remove_class("-faq-hidden")
         if not self.has_class("-wide"):
             self.add_class("-faq-shown")
+
+    def _in_faq(self, widget: Widget | None) -> bool:
+        faq = self.query_one(FaqPanel)
+        return widget is not None and (widget is faq or faq in widget.ancestors)
+
+    def action_toggle_faq(self) -> None:
+        """Show or hide the FAQ (on narrow terminals it takes the whole width)."""
+        if not self._faq_shown():
+            self._open_faq()
+            return
+        if self.has_class("-wide"):
+            self.add_class("-faq-hidden")
+        else:
+            self.remove_class("-faq-shown")
+        self._restore_focus()
+
+    def _restore_focus(self) -> None:
+        """Back to the field that had the focus before the FAQ took it, not the tab bar."""
+        target, self.return_focus = self.return_focus, None
+        if target is not None and target.is_attached and not self._in_faq(target):
+            self.call_after_refresh(target.focus)
+        elif self._in_faq(self.focused) and not self._faq_shown():
+            self.call_after_refresh(self.action_show_tab, self.query_one(TabbedContent).active)
+
+    def action_search_faq(self) -> None:
+        """Jump to the FAQ search box."""
+        self._open_faq()
         self.query_one("#faq-search", Input).focus()
 
     def action_read_guide(self) -> None:
         """Open the FAQ entry the diagnosis points to."""
         if self.diagnosis and self.diagnosis.guide in self.faq.ids():
             self.query_one(FaqPanel).show(self.diagnosis.guide)
-            self.remove_class("-faq-hidden")
-            if not self.has_class("-wide"):
-                self.add_class("-faq-shown")
+            self._open_faq()
             self.query_one("#faq-questions").focus()
 
     def action_show_tab(self, tab: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
@@ -22,6 +22,7 @@ from console.channel import (
     ServerSettings,
 )
 from console.tui.messages import ChannelEdited
+from simulator.profile import Profile
 
 SECRET_KINDS = ("keyring", "env", "command", "prompt")
 FIELD_INPUTS: dict[str, str] = {
@@ -39,6 +40,17 @@ FIELD_INPUTS: dict[str, str] = {
     "sender.display_name": "sender-display-name",
     "pacing.messages_per_minute": "pacing-rate",
 }
+
+FIELD_LABELS = {
+    "name": "Name",
+    "server.host": "Host",
+    "auth.username": "Username",
+    "auth.secret": "Secret kept in",
+    "sender.from": "From",
+    "sender.display_name": "Display name",
+}
+# Where a secret-shaped value sits, by field: the secret source's detail has its own input.
+TEXT_INPUTS = {**FIELD_INPUTS, "auth.secret": "auth-secret-detail"}
 
 
 def problem_id(field: str) -> str:
@@ -106,8 +118,23 @@ class ChannelForm(VerticalScroll):
         for widget in widgets:
             if isinstance(widget, Input | Select):
                 widget.compact = True
-        yield Horizontal(Label(title, classes="field-label"), *widgets, classes="field-row")
+        label = Label(f"  {title}", classes="field-label", name=title)
+        yield Horizontal(label, *widgets, classes="field-row")
         yield Static(classes="problem", id=problem_id(field), markup=False)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._mark_row(event.widget)
+
+    def on_descendant_blur(self) -> None:
+        self._mark_row(self.screen.focused)
+
+    def _mark_row(self, focused: Widget | None) -> None:
+        """A marker beside the focused field's name: visible without any colour (NO_COLOR)."""
+        for row in self.query(".field-row"):
+            label = row.query_one(Label)
+            here = focused is not None and focused.parent is row
+            label.update(f"{'▶' if here else ' '} {label.name}")
+            row.set_class(here, "-focus")
 
     def fill(self, channel: Channel) -> list[str]:
         """Put a channel's values into the fields; return the values no field can show."""
@@ -143,6 +170,7 @@ class ChannelForm(VerticalScroll):
             if values[widget_id] not in allowed
         ]
         with self.prevent(Input.Changed, Select.Changed):
+            self.query_one("#auth-password", Input).value = ""  # a secret belongs to one channel
             for widget_id, value in values.items():
                 widget = self.query_one(f"#{widget_id}")
                 allowed = value in choices.get(widget_id, SECRET_KINDS)
@@ -160,6 +188,25 @@ class ChannelForm(VerticalScroll):
         """Forget the typed secret."""
         with self.prevent(Input.Changed):
             self.query_one("#auth-password", Input).value = ""
+
+    def focus_field(self, field: str) -> None:
+        """Put the cursor in a field's input."""
+        self.query_one(f"#{TEXT_INPUTS.get(field, 'channel-name')}").focus()
+
+    def set_name(self, name: str) -> None:
+        """Rename the channel in the form."""
+        self.query_one("#channel-name", Input).value = name
+
+    def move_to_secret(self, field: str, value: str, profile: Profile | None) -> None:
+        """Take a secret-shaped value out of a field and into the Secret field."""
+        source = self.query_one(f"#{TEXT_INPUTS[field]}", Input)
+        rest = " ".join(source.value.replace(value, " ").split())
+        if field == "auth.username" and not rest and profile and profile.fixed_username:
+            rest = profile.fixed_username
+        with self.prevent(Input.Changed):
+            source.value = rest
+            self.query_one("#auth-password", Input).value = value
+        self.edited()
 
     def set_secret_source(self, source: str) -> None:
         """Switch where the secret is kept, e.g. env:SMTP_PASSWORD."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import difflib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,13 +13,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
-from console import paths
-from console.channel import Channel, draft, validate
+from console import paths, secret_shapes
+from console.channel import NAME_PATTERN, NAME_RULE, Channel, Problem, draft, validate
 from console.guide import Recommendation
 from console.tui.errors import notify_errors
 from console.tui.markup import escape
 from console.tui.messages import ChannelChanged, ChannelEdited, ShowTab
-from console.tui.widgets.channel_form import ChannelForm
+from console.tui.widgets.channel_form import FIELD_LABELS, ChannelForm
 from console.tui.widgets.toml_preview import TomlPreview
 from simulator.profile import Profile
 
@@ -37,6 +40,7 @@ class EditorPane(Horizontal):
         self.file: store.ChannelFile | None = None
         self.path: Path | None = None
         self.problem_count = 0
+        self.baseline = channel  # what the file, or the fresh draft, holds
         self.previewing = False  # the preview renders only while the tab is on screen
 
     def compose(self) -> ComposeResult:
@@ -46,6 +50,7 @@ class EditorPane(Horizontal):
     def on_mount(self) -> None:
         if self.channel is not None:
             self.query_one(ChannelForm).fill(self.channel)
+        self.baseline = self.channel
 
     def password(self) -> str:
         """The secret typed in the form, if any."""
@@ -58,7 +63,7 @@ class EditorPane(Horizontal):
             self.notify(f"No provider profile {recommendation.provider!r}.", severity="error")
             return False
         channel = draft(profile, _unused_name(recommendation.id), **recommendation.overrides())
-        self.file, self.path = None, None
+        self.file, self.path, self.baseline = None, None, channel
         self.query_one(ChannelForm).fill(channel)
         return True
 
@@ -71,6 +76,11 @@ class EditorPane(Horizontal):
             profile = self.profiles.get(message.channel.provider)
             if profile is not None:
                 problems = validate(message.channel, profile)
+            token_user = bool(profile and profile.secret_as_username)
+            problems += [
+                Problem(shape.field, shape.reason)
+                for shape in secret_shapes.scan(message.channel, token_as_username=token_user)
+            ]
         self.update_preview()
         form = self.query_one(ChannelForm)
         self.problem_count = form.show_problems(problems, message.unreadable)
@@ -93,47 +103,161 @@ class EditorPane(Horizontal):
             return None
         return paths.channels_dir() / f"{self.channel.name}.toml"
 
-    def save(self) -> None:
+    def unsaved(self) -> bool:
+        """True when the form differs from the file (or the fresh draft), or holds a secret."""
+        form = self.query_one(ChannelForm)
+        current = form.read()[0]
+        typed = bool(self.password()) and (current is None or current.auth.secret == "keyring")
+        return typed or current != self.baseline
+
+    async def keep_or_drop(self, doing: str) -> bool:
+        """Ask Save / Discard / Cancel when there are unsaved edits; True to go on."""
+        if not self.unsaved():
+            return True
+        from console.tui.screens.choices import Choose
+
+        name = self.channel.name if self.channel else "the channel"
+        answer = await self.app.push_screen_wait(
+            Choose(
+                f"{name} has changes that are not saved. Save them before {doing}?",
+                [
+                    ("s", "Save", "save"),
+                    ("d", "Discard", "discard"),
+                    ("escape", "Cancel", "cancel"),
+                ],
+                title="Unsaved changes",
+            )
+        )
+        if answer == "save":
+            return await self.save_now()
+        return answer == "discard"
+
+    @work(exclusive=True, group="save")
+    @notify_errors("Saving")
+    async def save(self) -> None:
         """Save the channel file (and the typed secret, to its source)."""
+        await self.save_now()
+
+    async def save_now(self) -> bool:
+        """Save the channel; True once the file is written."""
         self.channel = self.query_one(ChannelForm).read()[0]
         if self.channel is None:
             self.notify("Fix the fields marked in red first.", severity="error")
-            return
+            return False
+        if not NAME_PATTERN.match(self.channel.name):
+            self.notify(f"Not saved: the name {NAME_RULE}.", title="Not saved", severity="error")
+            self.query_one("#channel-name").focus()
+            return False
         if self.problem_count:
             self.notify(
-                f"Saved with {self.problem_count} problem(s) still marked.", severity="warning"
+                f"Saving with {self.problem_count} problem(s) still marked.", severity="warning"
             )
         path = self.path or self._default_path()
         if path is None:
             self.notify("Give the channel a name first.", severity="error")
-            return
-        self.save_worker(self.channel, path, self.password())
+            return False
+        return await self._write(self.channel, path, self.file)
 
-    @work(thread=True, exclusive=True, group="save")
-    @notify_errors("Saving")
-    def save_worker(self, channel: Channel, path: Path, password: str) -> None:
-        """Write the file and store the secret, off the UI thread."""
+    async def _write(
+        self, channel: Channel, path: Path, original: store.ChannelFile | None
+    ) -> bool:
         from console import store
 
         profile = self.profiles.get(channel.provider)
         try:
-            saved = store.save(channel, path, original=self.file, profile=profile)
-        except store.ConflictError as error:
-            self.app.call_from_thread(
-                self.notify,
-                f"{error}\nYour edits are still here: rename the channel, or reopen the file "
-                "(ctrl+o) to see the other change.",
-                title="Not saved",
-                severity="error",
-                timeout=12,
+            saved = await asyncio.to_thread(
+                store.save, channel, path, original=original, profile=profile
             )
-            return
+        except store.SecretInFieldError as error:
+            return await self._offer_move(error.shape)
+        except store.ConflictError as error:
+            return await self._resolve_conflict(channel, path, error)
         except store.ChannelFileError as error:
-            self.app.call_from_thread(self.notify, str(error), title="Not saved", severity="error")
-            return
-        self.app.call_from_thread(self.saved, saved)
+            self.notify(str(error), title="Not saved", severity="error")
+            return False
+        self.saved(saved)
+        password = self.password()
         if password and channel.auth.secret == "keyring":
-            self.store_secret(channel, password)
+            await asyncio.to_thread(self.store_secret, channel, password)
+        return True
+
+    async def _offer_move(self, shape: secret_shapes.SecretShape) -> bool:
+        """A secret typed into an ordinary field: offer to move it to the secret store."""
+        from console.tui.screens.choices import Choose
+
+        form = self.query_one(ChannelForm)
+        label = FIELD_LABELS.get(shape.field, shape.field)
+        answer = await self.app.push_screen_wait(
+            Choose(
+                f"Not saved: the value in {label} {shape.reason}.\n\n"
+                "Move the value into the Secret field? It then goes to the secret store "
+                "on save, and never into the file.",
+                [("m", "Move it", "move"), ("escape", "Edit it myself", "cancel")],
+                title="A secret in an ordinary field",
+            )
+        )
+        if answer != "move":
+            form.focus_field(shape.field)
+            return False
+        profile = self.profiles.get(self.channel.provider) if self.channel else None
+        form.move_to_secret(shape.field, shape.value, profile)
+        self.notify(f"Moved the value from {label} to Secret.", title="Secret moved")
+        return await self.save_now()
+
+    async def _resolve_conflict(
+        self, channel: Channel, path: Path, error: store.ChannelFileError
+    ) -> bool:
+        """The file changed on disk: show the difference, save under another name, or wait."""
+        from console import store
+        from console.tui.screens.choices import AskName, Choose, TextView
+
+        while True:
+            answer = await self.app.push_screen_wait(
+                Choose(
+                    f"{error}\nYour edits are still here.",
+                    [
+                        ("d", "Show the difference", "diff"),
+                        ("a", "Save under another name", "another"),
+                        ("escape", "Cancel", "cancel"),
+                    ],
+                    title="Not saved",
+                )
+            )
+            if answer == "diff":
+                text = self._difference(channel, path)
+                await self.app.push_screen_wait(TextView(f"On disk -> yours: {path}", text))
+                continue
+            if answer != "another":
+                return False
+            name = await self.app.push_screen_wait(
+                AskName("Save under this channel name:", _unused_name(channel.name))
+            )
+            if name is None:
+                continue
+            if not NAME_PATTERN.match(name):
+                self.notify(f"The name {NAME_RULE}.", title="Not saved", severity="error")
+                continue
+            self.query_one(ChannelForm).set_name(name)
+            renamed = replace(channel, name=name)
+            self.file, self.path = None, None
+            return await self._write(renamed, store.channels_dir() / f"{name}.toml", None)
+
+    def _difference(self, channel: Channel, path: Path) -> str:
+        from console import store
+
+        try:
+            disk = path.read_text(encoding="utf-8")
+        except OSError as error:
+            disk = f"(cannot be read: {error.strerror})\n"
+        document = self.file.document if self.file else None
+        mine = store.render(channel, document, self.profiles.get(channel.provider))
+        lines = difflib.unified_diff(
+            disk.splitlines(keepends=True),
+            mine.splitlines(keepends=True),
+            fromfile=f"{path} (on disk)",
+            tofile="yours (not saved)",
+        )
+        return "".join(lines) or "No difference in the text: only the file's time changed."
 
     def store_secret(self, channel: Channel, password: str) -> None:
         """Put the typed secret in the keyring (called from a worker thread)."""
@@ -150,7 +274,7 @@ class EditorPane(Horizontal):
 
     def saved(self, saved: store.ChannelFile) -> None:
         """Remember the file just written."""
-        self.file, self.path = saved, saved.path
+        self.file, self.path, self.baseline = saved, saved.path, saved.channel
         self.query_one(TomlPreview).border_subtitle = escape(str(saved.path))
         self.notify(f"Saved {saved.path}", title="Channel saved")
 
@@ -177,6 +301,8 @@ class EditorPane(Horizontal):
         from console import store
         from console.tui.screens.open_channel import OpenChannel
 
+        if not await self.keep_or_drop("opening another channel"):
+            return
         listed = store.list_channels()
         path = await self.app.push_screen_wait(OpenChannel(listed, store.channels_dir()))
         if path is None:
@@ -188,6 +314,7 @@ class EditorPane(Horizontal):
             return
         self.file, self.path = opened, opened.path
         refused = self.query_one(ChannelForm).fill(opened.channel)
+        self.baseline = opened.channel
         self.post_message(ShowTab("tab-channel"))
         self.notify(f"Opened {opened.path}")
         if refused:

@@ -11,7 +11,7 @@ from textual.widgets.option_list import Option
 
 from console.guide import Guide, Question, Recommendation, Walk
 from console.tui.markup import escape
-from console.tui.messages import ShowFaq, StartChannel
+from console.tui.messages import GuideRestarted, ShowFaq, StartChannel
 
 
 class GuidePanel(Vertical):
@@ -99,6 +99,7 @@ class GuidePanel(Vertical):
         self.walk.restart()
         self.refresh_step()
         self.focus_step()
+        self.post_message(GuideRestarted())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out start until a recommendation is reached."""
