@@ -34,7 +34,7 @@ async def test_device_code_sign_in_step(office365: Service, channels_dir: Path) 
     screen = SignInScreen(channel, base=office365.url, store=kept)
     host = Host(screen)
     async with host.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):
+        for _ in range(600):  # the service asks for 5 s between polls
             await pilot.pause(0.05)
             if screen.signed_in:
                 break

@@ -95,7 +95,7 @@ def failure(signin: SignIn, error: OAuthFailure) -> SignInError:
     diagnosis = found if found.source == "catalogue" else None
     lines = [f"The sign-in service refused: {said}"]
     if diagnosis is not None:
-        lines += ["", diagnosis.render()]
+        lines += ["", diagnosis.render().replace(" CHANNEL", f" {signin.channel.name}")]
     return SignInError("\n".join(lines), diagnosis)
 
 

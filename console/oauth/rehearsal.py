@@ -72,7 +72,7 @@ async def _browse(url: str) -> None:
 
 def signin_url(simulator: Simulator) -> str:
     """The base URL of the simulator's sign-in service."""
-    url = getattr(simulator, "signin_url", None)
+    url = simulator.signin_url
     if not url:
         raise SignInError("this simulator has no sign-in service")
     return str(url)
