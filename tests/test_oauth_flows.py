@@ -16,6 +16,7 @@ import pytest
 
 from console import store
 from console.check import run_check, target_for
+from console.cli import main
 from console.oauth import access
 from console.oauth.errors import SignInError
 from console.oauth.rehearsal import RehearsalView
@@ -231,3 +232,21 @@ async def test_msmtp_signs_in_with_the_channels_token(
     assert process.returncode == 0, err.decode()
     (delivered,) = await sim.mailbox.wait_for(1)
     assert b"OAuth through msmtp" in delivered.raw and delivered.user == "alice@contoso.com"
+
+
+def test_rehearsals_sign_in_at_the_embedded_simulator(
+    channels_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(channels_dir, OFFICE365, "o365")
+    write(channels_dir, GMAIL, "gm", method="oauthbearer")
+    assert main(["oauth", "login", "o365", "--simulate"]) == 0
+    out = capsys.readouterr().out
+    assert "devicelogin" in out and "accepted the token: yes" in out
+    assert main(["check", "o365", "--simulate", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"] and any("AUTH XOAUTH2" in x["text"] for x in report["transcript"])
+    assert main(["check", "gm", "--simulate", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"] and any("AUTH OAUTHBEARER" in x["text"] for x in report["transcript"])
+    assert main(["burst", "o365", "--count", "3", "--simulate", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accepted"] == 3
