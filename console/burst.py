@@ -21,6 +21,7 @@ from aiosmtplib.errors import (
     SMTPSenderRefused,
 )
 
+from console.channel import Channel
 from console.check_tls import tls_context
 from console.diagnosis import Diagnosis, diagnose, diagnose_failure, flatten
 from console.printable import printable
@@ -35,6 +36,9 @@ _VARYING = re.compile(r"\S*\d\S*")
 Status = Literal["accepted", "delayed", "deferred", "rejected", "failed", "not-sent"]
 EHLO_NAME = "localhost"
 _NUMBER, _DATE, _ID = "@@NUMBER@@", "@@DATE@@", "@@ID@@"  # what varies between test messages
+# Stages before MAIL FROM: a message stopped there never reached the server.
+BEFORE_SENDING = frozenset({"", "connect", "auth", "interrupted"})
+INTERRUPTED = "stopped by ctrl+c before the server answered; it may still arrive"
 
 
 @dataclass
@@ -48,6 +52,11 @@ class Outcome:
     sent_at: float = 0.0  # seconds since the burst began (virtual when simulated)
     message_id: str = ""
 
+    @property
+    def sent(self) -> bool:
+        """True when the server received the message's MAIL FROM (whatever it answered)."""
+        return self.stage not in BEFORE_SENDING or self.status in ("accepted", "delayed")
+
 
 @dataclass
 class Summary:
@@ -60,6 +69,17 @@ class Summary:
     connections: int
     simulated: bool
     diagnoses: list[Diagnosis] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def sent(self) -> int:
+        """How many messages reached the server."""
+        return sum(1 for o in self.outcomes if o.sent)
+
+    @property
+    def stopped(self) -> Outcome | None:
+        """The failure before sending (connection or sign-in) that stopped the burst, if any."""
+        return next((o for o in self.outcomes if o.stage in ("connect", "auth") and o.reply), None)
 
     def total(self, status: Status) -> int:
         """How many messages ended with this status."""
@@ -75,7 +95,7 @@ class Summary:
         groups: Counter[tuple[str, str, str]] = Counter()
         sample: dict[tuple[str, str, str], str] = {}
         for o in self.outcomes:
-            if o.status in ("accepted", "not-sent"):
+            if o.status == "accepted" or (o.status == "not-sent" and not o.reply):
                 continue
             code, _, rest = o.reply.partition(" ")
             key = (o.status, o.stage, f"{code} {_VARYING.sub('*', rest)}")
@@ -89,25 +109,32 @@ class Summary:
     def timeline(self) -> list[dict[str, int]]:
         """Per minute since the start: how many were sent and how each ended."""
         statuses = ("accepted", "delayed", "deferred", "rejected", "failed")
-        sent = [o for o in self.outcomes if o.status != "not-sent"]
+        sent = [o for o in self.outcomes if o.sent]
         last = max((int(o.sent_at // 60) for o in sent), default=-1)
         rows = [{"minute": m, "sent": 0, **dict.fromkeys(statuses, 0)} for m in range(last + 1)]
         for o in sent:
             row = rows[int(o.sent_at // 60)]
             row["sent"] += 1
-            row[o.status] += 1
+            if o.status in statuses:
+                row[o.status] += 1
         return rows
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping with the keys accepted, delayed, deferred, rejected."""
         return {
             "count": self.count,
+            "sent": self.sent,
             "accepted": self.total("accepted"),
             "delayed": self.total("delayed"),
             "deferred": self.total("deferred"),
             "rejected": self.total("rejected"),
             "failed": self.total("failed"),
             "not_sent": self.total("not-sent"),
+            "sign_in_failed": self.stopped is not None and self.stopped.stage == "auth",
+            "stopped": (
+                {"stage": self.stopped.stage, "reply": self.stopped.reply} if self.stopped else None
+            ),
+            "interrupted": self.interrupted,
             "simulated": self.simulated,
             "rate_per_minute": self.rate,
             "connections": self.connections,
@@ -181,6 +208,15 @@ def _template(target: Target, count: int) -> _Template:
     return _Template(target, count)
 
 
+def pacing(channel: Channel, rate: float | str | None = None) -> float | None:
+    """Messages per minute for a burst: the given rate, none for no pacing, else the channel's."""
+    if rate == "none":
+        return None
+    if isinstance(rate, int | float):
+        return float(rate)
+    return float(channel.messages_per_minute) if channel.messages_per_minute else None
+
+
 def _message(target: Target, index: int, count: int) -> tuple[bytes, str]:
     """One numbered test message and its Message-ID."""
     return _template(target, count).build(index)
@@ -212,8 +248,12 @@ async def run_burst(
     clock: VirtualClock | None = None,
     mailbox: Mailbox | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    partial_on_cancel: bool = False,
 ) -> Summary:
-    """Send `count` messages over `connections` sessions at `rate` per minute."""
+    """Send `count` messages over `connections` sessions at `rate` per minute.
+
+    With partial_on_cancel, a cancellation (ctrl+c) ends the burst with what happened so far.
+    """
     redactor = Redactor([target.secret] if target.secret else [])
     outcomes = [Outcome(i) for i in range(count)]
     queue: asyncio.Queue[Outcome] = asyncio.Queue()
@@ -223,6 +263,8 @@ async def run_burst(
     began = time.perf_counter()
     done = 0
     stop = asyncio.Event()
+    in_flight: set[int] = set()
+    clients: list[SMTP] = []
 
     def finished() -> None:
         nonlocal done
@@ -241,13 +283,17 @@ async def run_burst(
             outcome.sent_at = pacer.elapsed()
             if client is None or not client.is_connected:
                 client = _client(target)
-                if not await _open(client, target, outcome, redactor):
+                clients.append(client)
+                stopping = await _open(client, target, outcome, redactor)
+                if stopping is not None:
                     client = None
                     finished()
-                    if outcome.status in ("rejected", "failed"):
+                    if stopping:
                         stop.set()  # a refused sign-in would refuse every message
                     continue
+            in_flight.add(outcome.index)
             await _send(client, target, outcome, count, redactor)
+            in_flight.discard(outcome.index)
             finished()
             if outcome.status in ("deferred", "rejected", "failed"):
                 client.close()
@@ -259,8 +305,18 @@ async def run_burst(
     # Noted as they are stored: the mailbox may let old messages go during a long burst.
     delayed: set[str] = set()
     watching = mailbox.subscribe(lambda m: _note_delayed(m, delayed)) if mailbox else None
+    interrupted = False
     try:
         await asyncio.gather(*(worker() for _ in range(max(1, min(connections, count)))))
+    except asyncio.CancelledError:
+        if not partial_on_cancel:
+            raise
+        interrupted = True
+        for index in in_flight:
+            outcomes[index].status, outcomes[index].stage = "failed", "interrupted"
+            outcomes[index].reply = INTERRUPTED
+        for open_client in clients:
+            open_client.close()
     finally:
         if watching is not None:
             watching()
@@ -270,6 +326,7 @@ async def run_burst(
     summary = Summary(
         count, outcomes, time.perf_counter() - began, rate, connections, mailbox is not None
     )
+    summary.interrupted = interrupted
     summary.diagnoses = _diagnoses(summary, target)
     return summary
 
@@ -279,12 +336,17 @@ def _note_delayed(message: StoredMessage, delayed: set[str]) -> None:
         delayed.add(header(message.raw, "Message-ID") or "")
 
 
-async def _open(client: SMTP, target: Target, outcome: Outcome, redactor: Redactor) -> bool:
-    """Connect, secure and sign in; on failure record why on the outcome."""
+async def _open(client: SMTP, target: Target, outcome: Outcome, redactor: Redactor) -> bool | None:
+    """Connect, secure and sign in: None when ready, else whether to stop the whole burst.
+
+    A failure here leaves the message not sent, with the stage (connect or auth) and reply.
+    """
+    outcome.stage = "connect"
     try:
         await client.connect()
+        await client.ehlo()
         if target.method != "none":
-            await client.ehlo()
+            outcome.stage = "auth"
 
             async def send(line: str) -> SMTPResponse:
                 return await client.execute_command(line.encode("utf-8"))
@@ -293,16 +355,17 @@ async def _open(client: SMTP, target: Target, outcome: Outcome, redactor: Redact
             if response.code != 235:
                 raise SMTPResponseException(response.code, response.message)
     except SMTPResponseException as error:
-        outcome.status, outcome.stage = _status(error.code), "connect"
+        outcome.status = "not-sent"
         outcome.reply = redactor.mask(flatten(error.code, error.message))
         client.close()
-        return False
+        return outcome.stage == "auth" or error.code >= 500
     except (SMTPException, OSError) as error:
-        outcome.status, outcome.stage = "failed", "connect"
-        outcome.reply = redactor.mask(str(error))
+        outcome.status = "not-sent"
+        outcome.reply = redactor.mask(str(error) or type(error).__name__)
         client.close()
-        return False
-    return True
+        return True
+    outcome.stage = ""
+    return None
 
 
 async def _send(
@@ -337,18 +400,22 @@ def _diagnoses(summary: Summary, target: Target) -> list[Diagnosis]:
         detail = f"{delayed} of {total} accepted messages were held back for a later minute"
         found.append(diagnose_failure("carried-over", detail, target.provider, "dot"))
     for group in summary.by_reply():
-        if group["status"] in ("deferred", "rejected"):
-            found.append(diagnose(group["reply"], target.provider, group["stage"]))
-        elif group["status"] == "failed":
-            found.append(diagnose_failure("disconnected", group["reply"], target.provider))
+        reply, stage = group["reply"], group["stage"]
+        if stage == "interrupted":
+            continue
+        if group["status"] in ("deferred", "rejected") or stage == "auth" or reply[:1].isdigit():
+            found.append(diagnose(reply, target.provider, stage))
+        elif group["status"] in ("failed", "not-sent"):
+            found.append(diagnose_failure("disconnected", reply, target.provider, stage))
     return found
 
 
 def render_summary(summary: Summary) -> str:
     """Plain text: the counts, replies grouped, the timeline and the diagnoses."""
     data = summary.to_dict()
-    lines = [
-        f"sent {summary.count - data['not_sent']} of {summary.count} test messages"
+    lines = ["interrupted (ctrl+c): what happened so far"] if summary.interrupted else []
+    lines += [
+        f"sent {data['sent']} of {summary.count} test messages"
         + (" to the simulator" if summary.simulated else "")
         + f" in {summary.seconds:.1f} s",
         f"  accepted on time  {data['accepted']}",
@@ -358,11 +425,16 @@ def render_summary(summary: Summary) -> str:
     ]
     if data["failed"] or data["not_sent"]:
         lines.append(f"  failed {data['failed']}, not sent {data['not_sent']}")
+    stopped = summary.stopped
+    if stopped is not None:
+        what = "sign-in refused" if stopped.stage == "auth" else "could not connect"
+        lines.append(f"stopped at {stopped.stage}: {what}: {printable(stopped.reply)}")
     if data["by_reply"]:
         lines.append("by reply:")
         for group in data["by_reply"]:
             reply = group["reply"] or "accepted, sent on in a later minute"
-            lines.append(f"  {group['count']:>5} {group['status']:<9}{printable(reply)}")
+            where = f"at {group['stage']}: " if group["stage"] else ""
+            lines.append(f"  {group['count']:>5} {group['status']:<9}{where}{printable(reply)}")
     lines.append("per minute:  minute  sent  accepted  delayed  deferred  rejected")
     for row in data["timeline"]:
         lines.append(

@@ -73,6 +73,7 @@ class SenderSettings:
 
     address: str
     display_name: str = ""
+    send_as: bool = False  # the signed-in mailbox has the right to send as this address
 
     @property
     def header(self) -> str:
@@ -154,7 +155,11 @@ def as_dict(channel: Channel) -> dict[str, object]:
             "username": channel.auth.username,
             "secret": secret if secret_source_problem(secret) is None else HIDDEN,
         },
-        "sender": {"from": channel.sender.address, "display_name": channel.sender.display_name},
+        "sender": {
+            "from": channel.sender.address,
+            "display_name": channel.sender.display_name,
+            "send_as": channel.sender.send_as,
+        },
         "pacing": {"messages_per_minute": channel.messages_per_minute},
         **({"oauth": oauth_dict(channel.oauth)} if channel.oauth else {}),
     }
@@ -417,12 +422,14 @@ def _check_sender(channel: Channel, profile: Profile) -> list[Problem]:
         and auth.method != "none"
         and auth.username.strip()
         and sender.address.lower() != auth.username.lower()
+        and not sender.send_as
     ):
         problems.append(
             Problem(
                 "sender.from",
                 f"{profile.name} sends only as the signed-in mailbox {auth.username}; "
-                "another From is refused unless that mailbox has Send As rights",
+                "another From is refused unless that mailbox has Send As rights "
+                "(if it has them, set sender.send_as = true)",
             )
         )
     if any(ord(c) < 32 or c == "\x7f" for c in sender.display_name):

@@ -22,6 +22,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "With no command, opens the console.",
         epilog="Exit codes: 0 success, 1 the server refused or failed, 2 bad input.",
     )
+    parser.add_argument("--version", action="version", version=f"smtp-console {_version()}")
+    parser.add_argument(
+        "--channels-dir",
+        dest="global_channels_dir",
+        metavar="DIR",
+        help="where saved channels live, for whichever command follows",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         if only is None or name == only:
@@ -31,7 +38,21 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def chosen_command(argv: Sequence[str]) -> str | None:
     """The command named first on the line, when it is one (so only its module is imported)."""
-    return argv[0] if argv and argv[0] in COMMANDS else None
+    rest = list(argv)
+    if rest[:1] == ["--channels-dir"]:
+        rest = rest[2:]
+    elif rest and rest[0].startswith("--channels-dir="):
+        rest = rest[1:]
+    return rest[0] if rest and rest[0] in COMMANDS else None
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("smtp-console")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(arguments)
     except SystemExit as stop:
         return exitcodes.BAD_INPUT if stop.code else exitcodes.OK
+    if args.global_channels_dir or "console.paths" in sys.modules:
+        from console import paths  # lazily: a live check need not load platformdirs
+
+        paths.choose_channels_dir(args.global_channels_dir)
     if args.command is None:
         from console.tui.app import run
 
@@ -54,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return exitcodes.INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep the exit flush from failing too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

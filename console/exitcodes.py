@@ -3,3 +3,4 @@
 OK = 0
 REFUSED = 1  # the server refused or failed, or validation found problems
 BAD_INPUT = 2  # bad input or configuration
+INTERRUPTED = 130  # ctrl+c (128 + SIGINT)

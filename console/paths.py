@@ -20,10 +20,22 @@ def config_dir() -> Path:
     return platformdirs.user_config_path(APP_NAME)
 
 
+_chosen: Path | None = None
+
+
+def choose_channels_dir(folder: str | os.PathLike[str] | None) -> None:
+    """The folder given before the command name (`smtp-console --channels-dir DIR ...`)."""
+    global _chosen
+    _chosen = Path(folder).expanduser() if folder else None
+
+
 def channels_dir(override: str | os.PathLike[str] | None = None) -> Path:
-    """The channels folder: the override, else $SMTP_CONSOLE_CHANNELS_DIR, else the config dir's."""
+    """The channels folder: the override, the one chosen for the run, $SMTP_CONSOLE_CHANNELS_DIR,
+    else the config dir's."""
     if override:
         return Path(override).expanduser()
+    if _chosen is not None:
+        return _chosen
     from_environment = os.environ.get(CHANNELS_DIR_VARIABLE)
     if from_environment:
         return Path(from_environment).expanduser()

@@ -54,6 +54,7 @@ SETTINGS: tuple[tuple[str, str], ...] = (
     ("auth", "secret"),
     ("sender", "from"),
     ("sender", "display_name"),
+    ("sender", "send_as"),
     ("pacing", "messages_per_minute"),
 )
 TABLES = ("server", "auth", "sender", "pacing", "oauth")
@@ -66,6 +67,7 @@ _DEFAULTS: dict[str, object] = {
     "auth.username": "",
     "auth.secret": "keyring",
     "sender.display_name": "",
+    "sender.send_as": False,
 }
 
 
@@ -355,9 +357,12 @@ class _Fields:
 
 
 def _kind_name(names: str) -> str:
-    return {"str": "a string", "int": "a whole number", "int or float": "a number"}.get(
-        names, names
-    )
+    return {
+        "str": "a string",
+        "int": "a whole number",
+        "int or float": "a number",
+        "bool": "true or false",
+    }.get(names, names)
 
 
 def _toml_type(value: object) -> str:
@@ -396,6 +401,7 @@ def _channel(fields: _Fields) -> Channel:
         sender=SenderSettings(
             address=fields.get("sender.from", str),
             display_name=optional("sender.display_name", str),
+            send_as=optional("sender.send_as", bool),
         ),
         messages_per_minute=fields.get("pacing.messages_per_minute", int, None),
         oauth=_oauth(fields),
@@ -465,6 +471,7 @@ def _values(channel: Channel) -> tuple[object, ...]:
         secret,
         sender.address,
         sender.display_name,
+        sender.send_as,
         channel.messages_per_minute,
     )
 
@@ -507,6 +514,7 @@ _DRAFT_COMMENTS = {
     "secret": "where the secret lives: keyring, env:NAME, command:CMD or prompt",
     "from": "the From address",
     "display_name": "the name shown beside the From address",
+    "send_as": "true: the signed-in mailbox may send as this From (Send As rights granted)",
     "messages_per_minute": "the most this channel sends in a minute",
 }
 
@@ -529,7 +537,7 @@ def _draft_document(channel: Channel, profile: Profile | None) -> tomlkit.TOMLDo
         methods = [m.lower() for m in profile.mechanisms]
         comments["method"] = f"{', '.join(methods) or 'none'}: what {profile.name} offers"
     for (table, key), value in zip(SETTINGS, _values(channel), strict=True):
-        if value is None or (value == "" and key == "display_name"):
+        if value is None or (value == "" and key == "display_name") or value is False:
             continue
         if table and table not in document:
             document.add(tomlkit.nl())

@@ -75,7 +75,8 @@ async def test_pacing_at_the_limit_keeps_every_message_on_time() -> None:
 async def test_a_refused_sign_in_stops_the_burst() -> None:
     summary = await burst(office365(), 10, rate=None, control="disable_smtp_auth")
     data = summary.to_dict()
-    assert data["rejected"] == 1 and data["not_sent"] == 9
+    assert data["rejected"] == 0 and data["not_sent"] == 10 and data["sent"] == 0
+    assert data["sign_in_failed"] and data["stopped"]["stage"] == "auth"
     assert data["by_reply"][0]["reply"].startswith("535 5.7.139")
     assert summary.diagnoses[0].id == "office365-smtp-auth-disabled"
     assert SECRET not in json.dumps(data)

@@ -279,7 +279,7 @@ async def test_insecure_shows_the_certificate_and_is_marked_not_verified() -> No
 def starttls_smtp(context: ssl.SSLContext) -> Handler:
     def handle(peer: Peer) -> None:
         peer.send("220 mail.test ESMTP")
-        while line := peer.line():
+        while (line := peer.line()) is not None:
             verb = line.split(" ")[0].upper()
             if verb == "EHLO":
                 peer.send("250-mail.test\r\n250 STARTTLS")
@@ -304,3 +304,20 @@ class _Resumed(Peer):
     def send(self, data: str | bytes) -> None:
         if data != "":
             super().send(data)
+
+
+async def test_an_unexpected_error_ends_the_stage_masked_not_in_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from console import sasl
+
+    async def explode(send: object, user: str, secret: str) -> object:
+        raise RuntimeError(f"could not encode {secret} for {user}")
+
+    monkeypatch.setitem(sasl.MECHANISMS, "plain", sasl.Mechanism("PLAIN", explode))  # type: ignore[arg-type]
+    with Server(smtp()) as server:
+        report = await run_check(target(server.port))
+    assert report.failed_stage is not None and report.failed_stage.name == "auth"
+    assert report.diagnosis is not None and report.diagnosis.id == "check-stopped"
+    assert "RuntimeError: could not encode ******** for" in report.failed_stage.detail
+    assert SECRET not in json.dumps(report.to_dict())

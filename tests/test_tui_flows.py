@@ -272,6 +272,8 @@ async def test_burst_of_40_at_the_office365_limit() -> None:
         screen = await office365_personal_channel(pilot)
         await type_into(pilot, "auth-username", ALICE)
         await type_into(pilot, "sender-from", ALICE)
+        # An empty rate takes the channel's pacing, as the command line does: clear it.
+        await type_into(pilot, "pacing-rate", "")
         await pilot.press("ctrl+b")
         await app.workers.wait_for_complete()
         await pilot.pause()

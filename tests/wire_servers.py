@@ -23,15 +23,15 @@ class Peer:
         with contextlib.suppress(OSError):
             self.sock.sendall(raw)
 
-    def line(self) -> str:
-        """The next line the client sent, or "" once it closes."""
+    def line(self) -> str | None:
+        """The next line the client sent, or None once it closes."""
         while b"\n" not in self.buffer:
             try:
                 chunk = self.sock.recv(65536)
             except (OSError, ssl.SSLError):
-                return ""
+                return None
             if not chunk:
-                return ""
+                return None
             self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
         return line.rstrip(b"\r").decode("utf-8", "replace")
@@ -107,7 +107,7 @@ def smtp(
             return
         peer.send(greeting)
         in_data = False
-        while line := peer.line():
+        while (line := peer.line()) is not None:
             verb = "." if in_data and line == "." else line.split(" ")[0].upper()
             if in_data and verb != ".":
                 continue

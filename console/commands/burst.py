@@ -10,12 +10,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from console import exitcodes
-from console.burst import Summary, render_summary, run_burst
+from console.burst import Summary, pacing, render_summary, run_burst
 from console.channel import Channel, is_address
 from console.commands.check import (
     UsageError,
+    add_channel_argument,
     add_secret_options,
     add_simulate_option,
+    channel_and_scenario,
     load_channel,
     obtain_secret,
     scenario_for,
@@ -39,11 +41,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "grouped by reply, with a per-minute timeline.",
         epilog="Exit codes: 0 all accepted, 1 some deferred, rejected or failed, 2 bad input.",
     )
-    parser.add_argument("channel", metavar="CHANNEL", help="a saved channel's name or a file")
+    add_channel_argument(parser)
     parser.add_argument("--count", type=int, required=True, metavar="N", help="messages to send")
     parser.add_argument(
         "--rate",
-        type=float,
+        type=rate_value,
         metavar="R",
         help="messages per minute (default: the channel's pacing; none means no pacing)",
     )
@@ -59,10 +61,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.set_defaults(run=run)
 
 
+def rate_value(text: str) -> float | str:
+    """--rate: a number of messages per minute, or none for no pacing."""
+    if text.strip().lower() == "none":
+        return "none"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a number of messages per minute nor none"
+        ) from None
+
+
 def _usage(args: argparse.Namespace) -> str | None:
     if not 1 <= args.count <= 100_000:
         return "--count must be between 1 and 100000"
-    if args.rate is not None and args.rate <= 0:
+    if isinstance(args.rate, float) and args.rate <= 0:
         return "--rate must be a positive number of messages per minute"
     if not 1 <= args.connections <= MAX_CONNECTIONS:
         return f"--connections must be between 1 and {MAX_CONNECTIONS}"
@@ -80,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"burst: {problem}", file=sys.stderr)
         return exitcodes.BAD_INPUT
     try:
-        channel = load_channel(args.channel)
+        channel = load_channel(channel_and_scenario(args), args.channels_dir)
         simulate = args.simulate is not None
         if not simulate and not args.yes and not _confirmed(channel, args):
             return exitcodes.BAD_INPUT
@@ -93,10 +107,17 @@ def run(args: argparse.Namespace) -> int:
     except SignInError as error:
         print(f"burst: {error}", file=sys.stderr)
         return exitcodes.REFUSED
+    except KeyboardInterrupt:
+        print("burst: interrupted before any message was sent", file=sys.stderr)
+        return exitcodes.INTERRUPTED
+    if summary.interrupted and sys.stderr.isatty() and not args.json:
+        print(file=sys.stderr)  # end the progress line
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:
         print(render_summary(summary))
+    if summary.interrupted:
+        return exitcodes.INTERRUPTED
     return exitcodes.OK if summary.ok else exitcodes.REFUSED
 
 
@@ -120,14 +141,19 @@ def _confirmed(channel: Channel, args: argparse.Namespace) -> bool:
 async def _burst(
     channel: Channel, secret: str, args: argparse.Namespace, scenario: Scenario | None
 ) -> Summary:
-    rate = args.rate if args.rate is not None else channel.messages_per_minute
+    rate = pacing(channel, args.rate)
     target = target_for(
         channel, secret, recipient=args.to, timeout=args.timeout, insecure=args.insecure
     )
     progress = _progress if sys.stderr.isatty() and not args.json else None
     if args.simulate is None:
         return await run_burst(
-            target, args.count, rate=rate, connections=args.connections, on_progress=progress
+            target,
+            args.count,
+            rate=rate,
+            connections=args.connections,
+            on_progress=progress,
+            partial_on_cancel=True,
         )
     from console.rehearse import retarget, simulated
     from simulator.clock import VirtualClock
@@ -148,6 +174,7 @@ async def _burst(
                 clock=clock,
                 mailbox=simulator.mailbox,
                 on_progress=progress,
+                partial_on_cancel=True,
             )
     except ValueError as error:
         raise UsageError(str(error)) from None

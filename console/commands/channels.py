@@ -191,7 +191,11 @@ def run_list(args: argparse.Namespace) -> int:
     listed = store.list_channels(folder)
     if args.json:
         rows: list[dict[str, Any]] = [
-            {"path": str(item.path), "channel": as_dict(item.file.channel)}
+            {
+                "path": str(item.path),
+                "channel": as_dict(item.file.channel),
+                "problems": [_problem_dict(p) for p in channel_problems(item.file)[1]],
+            }
             if item.file
             else {"path": str(item.path), "error": str(item.error)}
             for item in listed

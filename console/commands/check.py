@@ -38,14 +38,38 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "step; stop at the first failure and explain it.",
         epilog="Exit codes: 0 passed, 1 the server refused or failed, 2 bad channel or usage.",
     )
-    parser.add_argument("channel", metavar="CHANNEL", help="a saved channel's name or a file")
+    add_channel_argument(parser)
     add_simulate_option(parser)
     parser.add_argument("--send", action="store_true", help="also send a test message (DATA)")
     parser.add_argument("--to", metavar="ADDR", help="the recipient (required with --send)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds per step")
+    parser.add_argument(
+        "--anyway",
+        action="store_true",
+        help="check even though validation found problems (they are listed first)",
+    )
     add_secret_options(parser)
     parser.set_defaults(run=run)
+
+
+def add_channel_argument(parser: argparse.ArgumentParser) -> None:
+    """CHANNEL and --channels-dir, shared by check and burst."""
+    from console.commands.channels import add_channels_dir_argument
+
+    parser.add_argument(
+        "channel", metavar="CHANNEL", nargs="?", help="a saved channel's name or a file"
+    )
+    add_channels_dir_argument(parser)
+
+
+def channel_and_scenario(args: argparse.Namespace) -> str:
+    """CHANNEL, also when written after a bare --simulate (`check --simulate CHANNEL`)."""
+    if args.channel is None and args.simulate:
+        args.channel, args.simulate = args.simulate, ""
+    if args.channel is None:
+        raise UsageError("CHANNEL is required: a saved channel's name or a file")
+    return str(args.channel)
 
 
 def add_simulate_option(parser: argparse.ArgumentParser) -> None:
@@ -74,9 +98,14 @@ def add_secret_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_channel(name_or_path: str) -> Channel:
-    """Read and validate a channel; UsageError names file, line and field."""
-    path = store.resolve(name_or_path)
+def load_channel(
+    name_or_path: str, directory: str | None = None, *, anyway: bool = False
+) -> Channel:
+    """Read and validate a channel; UsageError names file, line and field.
+
+    With anyway, problems are printed as warnings and the channel is used as it is.
+    """
+    path = store.resolve(name_or_path, directory)
     try:
         channel = store.read(path)
     except store.ChannelFileError as error:
@@ -95,7 +124,12 @@ def load_channel(name_or_path: str) -> Channel:
         problems = [p for p in problems if p.reason != missing]
     if problems:
         lines = [f"{path}:{p.line}: {p}" if p.line else f"{path}: {p}" for p in problems]
-        raise UsageError("\n".join(lines))
+        if not anyway:
+            lines.append("(check --anyway runs the check despite these problems)")
+            raise UsageError("\n".join(lines))
+        for line in lines:
+            print(f"warning: {line}", file=sys.stderr)
+        print("checking anyway (--anyway)", file=sys.stderr)
     return channel.channel
 
 
@@ -150,7 +184,8 @@ def run(args: argparse.Namespace) -> int:
         print("check: --timeout must be a positive number of seconds", file=sys.stderr)
         return exitcodes.BAD_INPUT
     try:
-        channel = load_channel(args.channel)
+        name = channel_and_scenario(args)
+        channel = load_channel(name, args.channels_dir, anyway=args.anyway)
         simulate = args.simulate is not None
         secret = obtain_secret(channel, from_stdin=args.password_stdin, simulate=simulate)
         scenario = scenario_for(args.simulate)

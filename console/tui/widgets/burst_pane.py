@@ -44,7 +44,7 @@ class BurstPane(Vertical):
     @notify_errors("The burst")
     async def run_burst(self, channel: Channel, count: int, rate: float | None) -> None:
         """Pace count test messages into the simulator on its virtual clock."""
-        from console.burst import run_burst
+        from console.burst import pacing, run_burst
 
         panel = self.query_one(BurstPanel)
         try:
@@ -53,6 +53,7 @@ class BurstPane(Vertical):
             self.notify(f"The simulator did not start: {error}", severity="error")
             return
         target = self.rehearsal.target(channel, simulator, self.typed_secret())
+        rate = pacing(channel, rate)  # an empty field: the channel's pacing, as on the command line
         panel.started(count, rate)
         clock, speed = simulator.clock, simulator.clock.speed
         clock.speed = 0  # frozen: pacing jumps the virtual clock, so a long burst takes no time

@@ -23,7 +23,9 @@ class BurstPanel(Vertical):
             yield Static("Messages", classes="field-label")
             yield Input("40", id="burst-count", type="integer", compact=True)
             yield Static("per minute", classes="field-label")
-            yield Input(id="burst-rate", type="integer", compact=True, placeholder="no pacing")
+            yield Input(
+                id="burst-rate", type="integer", compact=True, placeholder="channel's pacing"
+            )
             yield Button("Send (ctrl+b)", id="burst-start", compact=True)
         yield ProgressBar(id="burst-progress", show_eta=False)
         yield Static(id="burst-summary")
@@ -39,7 +41,7 @@ class BurstPanel(Vertical):
         if not count_text.isdigit() or not 0 < int(count_text) <= 10_000:
             return "Messages must be a whole number from 1 to 10,000."
         if rate_text and (not rate_text.isdigit() or int(rate_text) == 0):
-            return "Per minute must be a whole number above 0, or empty for no pacing."
+            return "Per minute must be a whole number above 0, or empty for the channel's pacing."
         return int(count_text), float(rate_text) if rate_text else None
 
     def started(self, count: int, rate: float | None) -> None:

@@ -139,6 +139,7 @@ class ChannelForm(VerticalScroll):
     def fill(self, channel: Channel) -> list[str]:
         """Put a channel's values into the fields; return the values no field can show."""
         kind, _, detail = channel.auth.secret.partition(":")
+        self.send_as = channel.sender.send_as  # no field: kept as the file has it
         values: dict[str, Any] = {
             "channel-name": channel.name,
             "channel-provider": channel.provider,
@@ -250,7 +251,11 @@ class ChannelForm(VerticalScroll):
                 text["auth-username"].strip(),
                 secret,
             ),
-            sender=SenderSettings(text["sender-from"].strip(), text["sender-display-name"]),
+            sender=SenderSettings(
+                text["sender-from"].strip(),
+                text["sender-display-name"],
+                getattr(self, "send_as", False),
+            ),
             messages_per_minute=rate,
         )
         return channel, {}
