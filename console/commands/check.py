@@ -55,12 +55,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def add_channel_argument(parser: argparse.ArgumentParser) -> None:
     """CHANNEL and --channels-dir, shared by check and burst."""
-    from console.commands.channels import add_channels_dir_argument
-
     parser.add_argument(
         "channel", metavar="CHANNEL", nargs="?", help="a saved channel's name or a file"
     )
-    add_channels_dir_argument(parser)
+    parser.add_argument(
+        "--channels-dir",
+        metavar="DIR",
+        help="where saved channels live (default: $SMTP_CONSOLE_CHANNELS_DIR "
+        "or the platform config folder)",
+    )
 
 
 def channel_and_scenario(args: argparse.Namespace) -> str:
