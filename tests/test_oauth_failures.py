@@ -11,8 +11,8 @@ from console import store
 from console.check import run_check
 from console.oauth import access, flows
 from console.oauth.access import SignIn
-from console.oauth.errors import SignInError
-from console.oauth.flows import DeviceCode, OAuthFailure
+from console.oauth.errors import OAuthFailure, SignInError
+from console.oauth.flows import DeviceCode
 from console.oauth.rehearsal import RehearsalView
 from console.oauth.tokens import MemoryStore
 from console.rehearse import retarget

@@ -10,6 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from console import exitcodes
 from console.channel import Channel
@@ -17,11 +18,13 @@ from console.commands.check import UsageError, load_channel
 from console.oauth import access
 from console.oauth.access import SignIn
 from console.oauth.errors import SignInError
-from console.oauth.flows import DeviceCode
-from console.oauth.loopback import Loopback, first_answer, pasted_line
-from console.oauth.rehearsal import rehearse_login
 from console.oauth.tokens import TokenStoreError
 from console.secrets import SecretError
+
+# authlib, httpx, aiohttp and the simulator load only on the paths that use them.
+if TYPE_CHECKING:
+    from console.oauth.flows import DeviceCode
+    from console.oauth.loopback import Loopback
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -113,6 +116,8 @@ def _login(signin: SignIn) -> int:
 
 
 def _rehearse(channel: Channel) -> int:
+    from console.oauth.rehearsal import rehearse_login
+
     started = time.monotonic()
     outcome = asyncio.run(rehearse_login(channel, TerminalView()))
     print(
@@ -181,6 +186,8 @@ class TerminalView:
 
     def redirect(self, loopback: Loopback) -> Awaitable[str]:
         """The loopback redirect or a pasted address, whichever comes first."""
+        from console.oauth.loopback import first_answer, pasted_line
+
         return first_answer(loopback.wait(), pasted_line())
 
     async def sleep(self, seconds: float) -> None:

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from console.channel import Channel
 from console.diagnosis import diagnose
-from console.oauth import flows
-from console.oauth.errors import SignInError
-from console.oauth.flows import Client, Clock, DeviceCode, OAuthFailure
-from console.oauth.loopback import Loopback
+from console.oauth.errors import OAuthFailure, SignInError
 from console.oauth.presets import Endpoints
 from console.oauth.settings import OAuthSettings, endpoints
 from console.oauth.tokens import TokenSet, TokenStore, store_for
 from console.secrets import read_reference
+
+# The HTTP and OAuth libraries load only when a token must be fetched: a cached token is quick.
+if TYPE_CHECKING:
+    from console.oauth.flows import Client, DeviceCode
+    from console.oauth.loopback import Loopback
+
+Clock = Callable[[], float]
 
 CLIENT_SECRET_SERVICE = "smtp-console:oauth-client"
 LEEWAY = 120.0  # refresh this many seconds before the access token runs out
@@ -67,6 +71,8 @@ class SignIn:
             secret = read_reference(
                 self.settings.client_secret, CLIENT_SECRET_SERVICE, self.settings.client_id
             )
+        from console.oauth.flows import Client
+
         return Client(self.settings.client_id, self.settings.scopes_for(self.provider), secret)
 
 
@@ -101,6 +107,9 @@ def failure(signin: SignIn, error: OAuthFailure) -> SignInError:
 
 async def login(signin: SignIn, view: LoginView) -> TokenSet:
     """Run the channel's flow to the end and keep the tokens."""
+    from console.oauth import flows
+    from console.oauth.loopback import Loopback
+
     client, flow = signin.client(), signin.flow
     try:
         if flow == "device_code":
@@ -152,6 +161,8 @@ async def access_token(signin: SignIn, *, refresh: bool = False) -> tuple[str, b
     now = signin.clock()
     if not refresh and tokens.access_token and tokens.expires_at - LEEWAY > now:
         return tokens.access_token, False
+    from console.oauth import flows
+
     where = signin.endpoints
     if tokens.token_url:
         where = replace(where, token=tokens.token_url)
@@ -180,6 +191,8 @@ def token_now(channel: Channel) -> str:
 
 async def logout(signin: SignIn) -> list[str]:
     """Forget the tokens, revoking them first where the provider offers it; what was done."""
+    from console.oauth import flows
+
     done: list[str] = []
     tokens = signin.store.load()
     if tokens is None:

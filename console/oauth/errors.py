@@ -7,6 +7,14 @@ from console.diagnosis import Diagnosis
 from console.secrets import SecretError
 
 
+class OAuthFailure(Exception):
+    """The identity provider refused, or could not be reached; the text is safe to print."""
+
+    def __init__(self, error: str, description: str = "") -> None:
+        self.error, self.description = error, description
+        super().__init__(f"{error}: {description}" if description else error)
+
+
 class SignInError(SecretError):
     """The sign-in failed: what the provider said, and the plain-language diagnosis."""
 

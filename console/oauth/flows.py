@@ -15,6 +15,7 @@ from authlib import deprecate
 from authlib.common.security import generate_token
 from authlib.integrations.base_client.errors import OAuthError
 
+from console.oauth.errors import OAuthFailure
 from console.oauth.presets import Endpoints
 
 with warnings.catch_warnings():
@@ -26,14 +27,6 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 HTTP_TIMEOUT = 30.0
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
-
-
-class OAuthFailure(Exception):
-    """The identity provider refused, or could not be reached; the text is safe to print."""
-
-    def __init__(self, error: str, description: str = "") -> None:
-        self.error, self.description = error, description
-        super().__init__(f"{error}: {description}" if description else error)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-import keyring
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-from keyring.errors import KeyringError
 
 from console import paths
 from console.channel import Channel
@@ -129,6 +127,9 @@ class KeyringStore:
     def load(self) -> TokenSet | None:
         """The tokens from the keyring."""
         self._ready()
+        import keyring
+        from keyring.errors import KeyringError
+
         try:
             text = keyring.get_password(KEYRING_SERVICE, self.user)
         except KeyringError as error:
@@ -138,6 +139,9 @@ class KeyringStore:
     def save(self, tokens: TokenSet) -> None:
         """Put the tokens in the keyring."""
         self._ready()
+        import keyring
+        from keyring.errors import KeyringError
+
         try:
             keyring.set_password(KEYRING_SERVICE, self.user, tokens.to_json())
         except KeyringError as error:
@@ -148,6 +152,9 @@ class KeyringStore:
     def forget(self) -> bool:
         """Delete the keyring entry."""
         self._ready()
+        import keyring
+        from keyring.errors import KeyringError
+
         had = bool(keyring.get_password(KEYRING_SERVICE, self.user))
         try:
             keyring.delete_password(KEYRING_SERVICE, self.user)
