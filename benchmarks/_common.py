@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import shlex
 import shutil
 import socket
@@ -79,6 +80,21 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
+
+
+def run_timed(
+    command: list[str], environment: dict[str, str], timeout: float
+) -> tuple[float, float]:
+    """Run a command to its end: (wall seconds, CPU seconds of the process); it must succeed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    done = subprocess.run(command, env=environment, capture_output=True, timeout=timeout)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[:3]} exited {done.returncode}: {done.stderr[-600:]!r}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def median(values: list[float]) -> float:

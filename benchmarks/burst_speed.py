@@ -17,10 +17,18 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import free_port, load, median, smtp_console, stop, verdict, wait_listening
+from _common import (
+    free_port,
+    load,
+    median,
+    run_timed,
+    smtp_console,
+    stop,
+    verdict,
+    wait_listening,
+)
 
 USER, SECRET = "alice@contoso.com", "Bench-secret-1"
 TARGET = 1.3
@@ -75,16 +83,6 @@ asyncio.run(main())
 """
 
 
-def timed(command: list[str], environment: dict[str, str]) -> float:
-    """Seconds from spawn to exit; the command must succeed."""
-    began = time.perf_counter()
-    done = subprocess.run(command, env=environment, capture_output=True, timeout=1800)
-    seconds = time.perf_counter() - began
-    if done.returncode != 0:
-        raise RuntimeError(f"{command[:3]} exited {done.returncode}: {done.stderr[-600:]!r}")
-    return seconds
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
@@ -115,19 +113,33 @@ def main() -> int:
                 "burst": [*smtp_console(), "burst", str(channel), "--count", count, "--yes"],
                 "plain loop": [sys.executable, "-c", PLAIN_LOOP, str(port), count, USER],
             }
-            timings: dict[str, list[float]] = {name: [] for name in runs}
+            wall: dict[str, list[float]] = {name: [] for name in runs}
+            cpu: dict[str, list[float]] = {name: [] for name in runs}
             for number in range(args.rounds):
                 order = list(runs.items())[:: 1 if number % 2 == 0 else -1]
                 for name, command in order:
-                    timings[name].append(timed(command, environment))
+                    seconds, used = run_timed(command, environment, 1800)
+                    wall[name].append(seconds)
+                    cpu[name].append(used)
         finally:
             stop(server)
-    medians = {name: median(values) for name, values in timings.items()}
     print(f"{args.rounds} interleaved rounds of {args.count} messages; {load()}")
-    for name, value in medians.items():
-        print(f"{name:<11} median {value:8.2f} s  ({args.count / value:6.0f} msg/s)")
-    ratio = medians["burst"] / medians["plain loop"]
-    return 0 if verdict("burst / plain aiosmtplib loop", ratio, TARGET) else 1
+    for name in runs:
+        seconds, used = median(wall[name]), median(cpu[name])
+        print(
+            f"{name:<11} median {seconds:8.2f} s  ({args.count / seconds:6.0f} msg/s), "
+            f"its CPU {used:7.2f} s"
+        )
+    # Wall time waits on the server as much as on the client: the client's CPU says what
+    # the burst itself costs, and a loaded machine hides it from the wall clock.
+    met = verdict(
+        "burst / plain loop, wall", median(wall["burst"]) / median(wall["plain loop"]), TARGET
+    )
+    met = (
+        verdict("burst / plain loop, CPU", median(cpu["burst"]) / median(cpu["plain loop"]), TARGET)
+        and met
+    )
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
