@@ -198,6 +198,10 @@ async def run_mode(mode: Mode, trials: int, clients: int, limit: int, running: b
             tally.over += max(0, passed - limit)
             tally.under += max(0, limit - passed)
             mode.step(clock)
+            if new and mode.limits.get("rate_mode") == "delay":
+                # Past the last carried-over delivery too: the next trial starts on a free minute.
+                backlog = max(m.deliver_at_virtual for m in new) - clock.now()
+                clock.advance(seconds=max(0.0, backlog) + 60)
         if running:
             _judge_running(mode, tally, limit)
         elif mode.limits.get("rate_mode") == "delay":

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import ssl
+from datetime import UTC, datetime
+from typing import Any
 
 
 def describe(der: bytes) -> dict[str, str]:
@@ -28,6 +31,58 @@ def describe(der: bytes) -> dict[str, str]:
         if names:
             summary["names"] = ", ".join(names)
     return summary
+
+
+_SHORT = {
+    "commonName": "CN",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "countryName": "C",
+    "localityName": "L",
+    "stateOrProvinceName": "ST",
+    "domainComponent": "DC",
+    "streetAddress": "STREET",
+    "userId": "UID",
+}
+
+
+def describe_verified(cert: dict[str, Any]) -> dict[str, str] | None:
+    """describe()'s summary from ssl's dict of a verified certificate; None if it cannot."""
+    # No DER parsing here: importing cryptography costs a check more than its whole dialogue.
+    subject, issuer = _rfc4514(cert.get("subject", ())), _rfc4514(cert.get("issuer", ()))
+    if subject is None or issuer is None or "notBefore" not in cert or "notAfter" not in cert:
+        return None
+    summary = {"subject": subject, "issuer": issuer}
+    for key, field in (("valid_from", "notBefore"), ("expires", "notAfter")):
+        moment = datetime.fromtimestamp(ssl.cert_time_to_seconds(cert[field]), UTC)
+        summary[key] = moment.strftime("%Y-%m-%d %H:%M UTC")
+    alt = cert.get("subjectAltName", ())
+    names = [value for kind, value in alt if kind == "DNS"]
+    names += [str(ipaddress.ip_address(v.strip())) for kind, v in alt if kind == "IP Address"]
+    if names:
+        summary["names"] = ", ".join(names)
+    return summary
+
+
+def _rfc4514(name: Any) -> str | None:
+    parts = []
+    for rdn in reversed(name):
+        attributes = []
+        for key, value in rdn:
+            if key not in _SHORT:
+                return None
+            attributes.append(f"{_SHORT[key]}={_escape(value)}")
+        parts.append("+".join(attributes))
+    return ",".join(parts)
+
+
+def _escape(value: str) -> str:
+    escaped = "".join(f"\\{c}" if c in ',+"\\<>;' else c for c in value)
+    if escaped[:1] in ("#", " "):
+        escaped = "\\" + escaped
+    if escaped.endswith(" ") and not escaped.endswith("\\ "):
+        escaped = escaped[:-1] + "\\ "
+    return escaped
 
 
 def unverified_context() -> ssl.SSLContext:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 
-from console.check_cert import describe
+from console.check_cert import describe, describe_verified
 from console.target import Target
 
 
@@ -46,7 +46,9 @@ def certificate_summary(transport: asyncio.BaseTransport, verified: bool) -> dic
         cipher = sslobj.cipher()
         if cipher:
             summary["cipher"] = str(cipher[0])
-        der = sslobj.getpeercert(binary_form=True)
-        if der:
+        known = describe_verified(sslobj.getpeercert() or {}) if verified else None
+        if known is not None:
+            summary.update(known)
+        elif der := sslobj.getpeercert(binary_form=True):
             summary.update(describe(der))
     return summary
