@@ -128,3 +128,17 @@ async def test_smtp_auth_off_for_the_mailbox_even_with_a_valid_token(channels_di
         report = await run_check(retarget(target_for(signin.channel, tokens.access_token), sim))
         assert report.diagnosis is not None and report.diagnosis.enhanced == "5.7.139"
         assert "SMTP AUTH" in report.diagnosis.title + report.diagnosis.cause
+
+
+@pytest.mark.parametrize("method", ["xoauth2", "oauthbearer"])
+async def test_gmail_answers_a_bad_token_with_its_json_challenge(
+    channels_dir: Path, method: str
+) -> None:
+    user = USERS["gmail"]
+    async with Simulator(load("gmail"), accounts=[Account(user, send_as=[user])]) as sim:
+        channel = store.read(write(channels_dir, GMAIL, "gm", method=method)).channel
+        report = await run_check(retarget(target_for(channel, "ya29.not-issued-here"), sim))
+        assert report.failed_stage is not None and report.failed_stage.name == "auth"
+        assert any(line.text.startswith("334 ") for line in report.transcript)
+        assert report.diagnosis is not None and report.diagnosis.code == 535
+        assert "mail.google.com" in " ".join(report.diagnosis.fix)
