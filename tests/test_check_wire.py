@@ -321,3 +321,25 @@ async def test_an_unexpected_error_ends_the_stage_masked_not_in_a_traceback(
     assert report.diagnosis is not None and report.diagnosis.id == "check-stopped"
     assert "RuntimeError: could not encode ******** for" in report.failed_stage.detail
     assert SECRET not in json.dumps(report.to_dict())
+
+
+async def test_the_console_shows_a_servers_escape_codes_escaped() -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import RichLog
+
+    from console.tui.widgets.check_panel import CheckPanel
+
+    class PanelApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield CheckPanel()
+
+    greeting = "220 mail.test \x1b[2J\x1b]0;owned\x07 ready"
+    app = PanelApp()
+    with Server(smtp(greeting=greeting)) as server:
+        async with app.run_test() as pilot:
+            panel = app.query_one(CheckPanel)
+            await panel.run(target(server.port, method="none"), lambda entry: entry)
+            await pilot.pause()
+            written = [str(line.text) for line in panel.query_one(RichLog).lines]
+    assert any("\\x1b[2J\\x1b]0;owned\\x07 ready" in text for text in written)
+    assert not any("\x1b" in text or "\x07" in text for text in written)

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import RichLog
 
+from console.printable import printable
 from console.tui.widgets.diagnosis_card import DiagnosisCard
 from console.tui.widgets.stage_lights import StageLights
 
@@ -26,7 +27,7 @@ class CheckPanel(Vertical):
 
     def note(self, text: str) -> None:
         """Add a line of our own (marked with *) to the transcript."""
-        self.query_one(RichLog).write(f"* {text}")
+        self.query_one(RichLog).write(printable(f"* {text}"))
 
     async def run(self, target: Target, faq_title: Callable[[str], str]) -> Report:
         """Check the target: stages light up and transcript lines appear as they happen."""
@@ -42,7 +43,7 @@ class CheckPanel(Vertical):
         self.note(f"checking {target.channel_name or 'the channel'} against {where}")
 
         def show(line: Line) -> None:
-            log.write(str(line))
+            log.write(printable(str(line)))  # a server's escape codes shown, not obeyed
 
         report = await run_check(
             target, lambda stage: lights.mark(stage.name, stage.status), on_line=show
