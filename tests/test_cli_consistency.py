@@ -149,3 +149,19 @@ def test_channels_list_json_carries_problems(
     assert code == 0
     assert rows["o365"]["problems"] == []
     assert rows["shared"]["problems"][0]["field"] == "sender.from"
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_oauth_takes_channels_dir_too(
+    before: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.oauth_channels import OFFICE365, write
+
+    write(tmp_path, OFFICE365, "mail")
+    where = ["--channels-dir", str(tmp_path)]
+    argv = [*where, "oauth", "status", "mail"] if before else ["oauth", "status", "mail", *where]
+    _, _, err = run([*argv, "--json"], capsys)
+    paths.choose_channels_dir(None)
+    assert "keyring" in err  # the channel was found; only its token store is out of reach here
+    _, _, lost = run(["oauth", "status", "mail", "--json"], capsys)
+    assert "keyring" not in lost and "mail" in lost

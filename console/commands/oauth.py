@@ -43,6 +43,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     logout = actions.add_parser("logout", help="forget the tokens (revoking where offered)")
     for sub in (login, token, status, logout):
         sub.add_argument("channel", metavar="CHANNEL", help="a saved channel's name or a file")
+        sub.add_argument("--channels-dir", metavar="DIR", help="where saved channels live")
         sub.add_argument(
             "--signin-url",
             metavar="URL",
@@ -63,7 +64,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run(args: argparse.Namespace) -> int:
     """Dispatch to the subcommand; errors go to standard error with the right exit code."""
     try:
-        channel = _oauth_channel(args.channel)
+        channel = _oauth_channel(args.channel, args.channels_dir)
         if args.action == "login" and args.simulate:
             return _rehearse(channel)
         signin = access.sign_in_for(channel, base=args.signin_url)
@@ -89,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
         return exitcodes.BAD_INPUT
 
 
-def _oauth_channel(name: str) -> Channel:
-    channel = load_channel(name)
+def _oauth_channel(name: str, directory: str | None = None) -> Channel:
+    channel = load_channel(name, directory)
     if not channel.signs_in_with_oauth:
         raise UsageError(
             f"{name}: auth: this channel does not sign in with OAuth; set "
