@@ -20,7 +20,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="smtp-console",
         description="Set up, rehearse and diagnose an outgoing SMTP delivery channel. "
         "With no command, opens the console.",
-        epilog="Exit codes: 0 success, 1 the server refused or failed, 2 bad input.",
+        epilog="Exit codes: 0 success, 1 the server refused or failed, 2 bad input, "
+        "130 interrupted (ctrl+c).",
     )
     parser.add_argument("--version", action="version", version=f"smtp-console {_version()}")
     parser.add_argument(

@@ -39,7 +39,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Send N test messages at a paced rate, then summarise: accepted, "
         "delayed (carried over by the provider), deferred (4xx), rejected (5xx), "
         "grouped by reply, with a per-minute timeline.",
-        epilog="Exit codes: 0 all accepted, 1 some deferred, rejected or failed, 2 bad input.",
+        epilog="Exit codes: 0 all accepted, 1 some deferred, rejected, failed or not sent, "
+        "2 bad input, 130 interrupted (the summary so far is printed first).",
     )
     add_channel_argument(parser)
     parser.add_argument("--count", type=int, required=True, metavar="N", help="messages to send")
