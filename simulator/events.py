@@ -18,6 +18,7 @@ EventKind = Literal[
     "session-close",
     "control",
     "scenario",
+    "signin",
 ]
 MASK = "****"
 log = logging.getLogger(__name__)

@@ -185,7 +185,11 @@ class Simulator:
         from simulator.signin.app import SigninService  # aiohttp only when it is needed
 
         service = SigninService(
-            self.state, IDENTITY[self.profile.id], host=self.host, port=self.signin_port
+            self.state,
+            IDENTITY[self.profile.id],
+            host=self.host,
+            port=self.signin_port,
+            events=self.events,
         )
         await service.start()
         self.signin, self.signin_port = service, service.port

@@ -236,6 +236,8 @@ async def test_testing_mode_refresh_tokens_die_after_seven_days(sim: Simulator) 
 
 
 async def test_revoke_ends_the_grant(sim: Simulator) -> None:
+    seen: list[str] = []
+    sim.subscribe(lambda event: seen.append(event.text) if event.kind == "signin" else None)
     tokens = await pkce_login(sim)
     revoked = await post(sim.signin_url, "/revoke", token=tokens["refresh_token"])
     assert revoked.status_code == 200
@@ -243,6 +245,12 @@ async def test_revoke_ends_the_grant(sim: Simulator) -> None:
     assert (await smtp_sign_in(sim, USER, tokens["access_token"])).startswith(REFUSED)
     again = await post(sim.signin_url, "/revoke", token=tokens["refresh_token"])
     assert again.status_code == 400 and again.json()["error"] == "invalid_token"
+    assert seen[:2] == [
+        f"consent given as {USER} to client {CLIENT_ID}",
+        "tokens issued (authorization_code)",
+    ]
+    assert "a token was revoked, and its grant with it" in seen
+    assert not [t for t in seen if tokens["refresh_token"] in t or tokens["access_token"] in t]
 
 
 async def test_the_device_flow_refuses_the_gmail_scope(sim: Simulator) -> None:

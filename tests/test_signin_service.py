@@ -193,3 +193,25 @@ async def test_the_trainer_toggles_drive_the_identity_provider() -> None:
         assert aadsts(await ms_refresh(sim, tokens["refresh_token"]))[1] == 65001
     finally:
         await rehearsal.stop()
+
+
+async def test_the_log_says_what_the_identity_provider_did_without_secrets() -> None:
+    async with Simulator("office365", accounts=[Account(USER)], clock=VirtualClock(speed=0)) as sim:
+        seen: list[str] = []
+        sim.subscribe(lambda event: seen.append(event.text) if event.kind == "signin" else None)
+        device = await device_code(sim)
+        await poll(sim, device["device_code"])
+        await poll(sim, device["device_code"])  # too soon: slow_down
+        sim.clock.advance(seconds=10)
+        tokens = (await poll(sim, device["device_code"])).json()
+        await ms_refresh(sim, tokens["refresh_token"])
+        sim.control("revoke_refresh_token", USER)
+        await ms_refresh(sim, tokens["refresh_token"])
+    code = device["user_code"]
+    assert seen[0].startswith(f"device code {code} for client")
+    assert seen[1].startswith(f"slow_down for {code}")
+    assert seen[2] == f"{USER} signed in with device code {code}"
+    assert seen[3] == f"token refreshed for {USER}"
+    assert seen[4] == "token request refused: invalid_grant AADSTS50173"
+    secrets = (tokens["access_token"][20:60], tokens["refresh_token"][20:60], device["device_code"])
+    assert not [text for text in seen for secret in secrets if secret in text]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import time
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from simulator.events import Event, EventBus
 from simulator.signin.google import Google
 from simulator.signin.microsoft import Microsoft
 from simulator.state import Account
@@ -20,11 +22,26 @@ CONSENT_MODES = ("auto", "manual", "deny")
 class SigninService:
     """The simulated identity provider of one simulator: same State, same virtual clock."""
 
-    def __init__(self, state: State, identity: str, *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        state: State,
+        identity: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        events: EventBus | None = None,
+    ) -> None:
         if identity not in ("microsoft", "google"):
             raise ValueError(f"unknown identity provider {identity!r}")
         self.state, self.identity, self.host, self.port = state, identity, host, port
+        self.events = events
         self._runner: web.AppRunner | None = None
+
+    def note(self, text: str) -> None:
+        """Log what the identity provider did (never a token, code or secret)."""
+        if self.events is not None:
+            now = self.state.oauth.clock.now()
+            self.events.emit(Event("signin", "", text, now, time.time()))
 
     @property
     def url(self) -> str:
@@ -86,6 +103,7 @@ class SigninService:
         if request is None or request.status != "pending" or self._now() >= request.expires:
             raise KeyError(f"no pending sign-in with the code {user_code!r}")
         request.status, request.account = "approved", self.ensure_account(account)
+        self.note(f"device code {request.user_code} approved as {request.account}")
 
     def deny(self, user_code: str) -> None:
         """The user declines this device code."""
@@ -93,6 +111,7 @@ class SigninService:
         if request is None or request.status != "pending":
             raise KeyError(f"no pending sign-in with the code {user_code!r}")
         request.status = "declined"
+        self.note(f"device code {request.user_code} declined")
 
     def default_account(self) -> str | None:
         """The account auto consent signs in as: the simulator's first."""

@@ -76,6 +76,24 @@ class Google:
 
     async def authorize(self, request: web.Request) -> web.StreamResponse:
         """The consent screen: a 302 back to the loopback redirect, or Google's error page."""
+        return self._noted(await self._authorize(request))
+
+    async def consent_form(self, request: web.Request) -> web.StreamResponse:
+        """The consent screen's buttons: Allow (as the account typed) or Cancel."""
+        return self._noted(await self._consent_form(request))
+
+    def _noted(self, response: web.StreamResponse) -> web.StreamResponse:
+        """Log what the browser was answered (the redirect's code is never shown)."""
+        location = response.headers.get("Location", "")
+        if response.status >= 400 and isinstance(response, web.Response):
+            error = (response.text or "").rpartition("Error ")[2].split("<")[0]
+            self.service.note(f"authorization refused: Error {error}")
+        elif "error=" in location:
+            error = location.partition("error=")[2].split("&")[0]
+            self.service.note(f"authorization refused: {error} (redirected)")
+        return response
+
+    async def _authorize(self, request: web.Request) -> web.StreamResponse:
         query = request.query
         client = self.oauth.client(query.get("client_id", ""))
         if client is None:
@@ -127,8 +145,7 @@ class Google:
             return _consent_page(request_id, client, scopes, account)
         return self._approved(pending, account)
 
-    async def consent_form(self, request: web.Request) -> web.StreamResponse:
-        """The consent screen's buttons: Allow (as the account typed) or Cancel."""
+    async def _consent_form(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
         pending = self.waiting.pop(str(form.get("request", "")), None)
         if pending is None:
@@ -150,6 +167,7 @@ class Google:
         return self.service.default_account()
 
     def _approved(self, pending: Authorization, account: str) -> web.StreamResponse:
+        self.service.note(f"consent given as {account} to client {pending.client_id}")
         pending.account = account
         pending.code = "4/0" + secrets.token_urlsafe(54)
         self.codes[pending.code] = pending
@@ -161,6 +179,17 @@ class Google:
     async def token(self, request: web.Request) -> web.Response:
         """authorization_code (with PKCE), refresh_token and device_code grants."""
         fields = await form_fields(request)
+        response = self._token(fields)
+        grant = fields.get("grant_type", "")
+        if response.status >= 400:
+            body = response.text or ""
+            if "authorization_pending" not in body:
+                self.service.note(f"token request ({grant}) refused: {body}")
+        elif grant != DEVICE_GRANT:
+            self.service.note(f"tokens issued ({grant})")
+        return response
+
+    def _token(self, fields: Mapping[str, str]) -> web.Response:
         try:
             client = self._client(fields)
             grant_type = fields.get("grant_type", "")
@@ -268,6 +297,7 @@ class Google:
         token = str(form.get("token", "")) or request.query.get("token", "")
         if not self.oauth.revoke(token):
             return _error(GoogleError("invalid_token", "Token expired or revoked"))
+        self.service.note("a token was revoked, and its grant with it")
         return web.Response(status=200, content_type="application/json", text="{}")
 
     async def device_code(self, request: web.Request) -> web.Response:

@@ -208,6 +208,8 @@ class Microsoft:
         }
         if suberror:
             body["suberror"] = suberror
+        if key != "pending":  # a pending poll every few seconds is not news
+            self.service.note(f"token request refused: {name} AADSTS{code}")
         return web.json_response(body, status=_STATUS.get(name, 400))
 
     @staticmethod
@@ -261,6 +263,7 @@ class Microsoft:
         device = self.oauth.devices.create(
             MICROSOFT, client_id, tenant, scopes, public=True, now=self.oauth.clock.now()
         )
+        self.service.note(f"device code {device.user_code} for client {client_id} at {tenant}")
         uri = self.service.url + "/devicelogin"
         return web.json_response(
             {
@@ -290,6 +293,7 @@ class Microsoft:
                     issued = self.oauth.refresh(MICROSOFT, token, client.client_id, tenant)
                 except Refused as refused:
                     raise _refusal(refused, client) from None
+                self.service.note(f"token refreshed for {issued.account}")
                 return _answer(issued)
             if grant_type == "client_credentials":
                 return self._app_only(client, tenant, fields)
@@ -311,6 +315,7 @@ class Microsoft:
             default_account=self.service.default_account(),
         )
         if outcome == "slow_down":
+            self.service.note(f"slow_down for {device.user_code}: interval now {device.interval}s")
             return web.json_response(
                 {"error": "slow_down", "error_description": "Polling too frequently."},
                 status=400,
@@ -332,6 +337,7 @@ class Microsoft:
             )
         except Refused as refused:
             raise _refusal(refused, client) from None
+        self.service.note(f"{device.account} signed in with device code {device.user_code}")
         return _answer(issued)
 
     def _app_only(self, client: Client, tenant: str, fields: Mapping[str, str]) -> web.Response:
@@ -343,6 +349,7 @@ class Microsoft:
             raise MicrosoftError("default_scope", scope=scope)
         if self.oauth.conditional_access:
             raise MicrosoftError("conditional_access")
+        self.service.note(f"app-only token for client {client.client_id}")
         return _answer(self.oauth.app_only(client, tenant, scopes))
 
 

@@ -93,6 +93,7 @@ class Issued:
     scope: str
     refresh_token: str | None = field(default=None, repr=False)
     id_token: str | None = field(default=None, repr=False)
+    account: str | None = None  # None: an app-only token
 
 
 class Refused(Exception):
@@ -223,7 +224,8 @@ class OAuthState:
             refresh_value = mint_refresh(grant.provider)
             self._refresh[refresh_value] = RefreshToken(grant, now, now)
         id_token = mint_id_token(grant, now) if "openid" in grant.scopes else None
-        return Issued(access, ACCESS_LIFETIME, granted_scope(grant.scopes), refresh_value, id_token)
+        scope = granted_scope(grant.scopes)
+        return Issued(access, ACCESS_LIFETIME, scope, refresh_value, id_token, grant.account)
 
     # The SMTP side
 
