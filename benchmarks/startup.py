@@ -38,23 +38,27 @@ Bare().run()
 """
 
 
+SOCKET = f"smtp-console-bench-{os.getpid()}"  # a tmux server of its own: no one else's settings
+
+
 def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+    command = ["tmux", "-L", SOCKET, "-f", "/dev/null", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False).stdout
 
 
 def until_shown(command: list[str], text: str, environment: dict[str, str]) -> float:
     """Seconds from starting `command` in a tmux pane until `text` is on the screen."""
     session = f"bench{os.getpid()}"
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items())
-    line = f"env {exports} {shlex.join(command)}; sleep 60"
+    line = f"env {exports} {shlex.join(command)}; sleep 120"
     began = time.perf_counter()
     tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", line)
     try:
-        while time.perf_counter() - began < 60:
+        while time.perf_counter() - began < 120:
             if text in tmux("capture-pane", "-p", "-t", session):
                 return time.perf_counter() - began
             time.sleep(0.005)
-        raise RuntimeError(f"{text!r} did not appear within 60 s")
+        raise RuntimeError(f"{text!r} did not appear within 120 s")
     finally:
         tmux("kill-session", "-t", session)
 
