@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
+from typing import Any
 
 from console import exitcodes
 
@@ -23,7 +24,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 1 the server refused or failed, 2 bad input, "
         "130 interrupted (ctrl+c).",
     )
-    parser.add_argument("--version", action="version", version=f"smtp-console {_version()}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     parser.add_argument(
         "--channels-dir",
         dest="global_channels_dir",
@@ -45,6 +46,18 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     elif rest and rest[0].startswith("--channels-dir="):
         rest = rest[1:]
     return rest[0] if rest and rest[0] in COMMANDS else None
+
+
+class _VersionAction(argparse.Action):
+    """--version, reading the installed version only when asked (importlib.metadata is slow)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.update(nargs=0, default=argparse.SUPPRESS)
+        super().__init__(option_strings, argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"smtp-console {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

@@ -21,7 +21,9 @@ HEAVY = ("aiosmtpd", "trustme", "keyring", "textual", "tomlkit", "platformdirs",
 
 
 def loaded_by(argv: list[str], tmp_path: Path) -> tuple[int, set[str]]:
-    code = PROBE.format(argv=argv, roots=(*HEAVY, "simulator", "console"), modules=())
+    code = PROBE.format(
+        argv=argv, roots=(*HEAVY, "simulator", "console"), modules=("importlib.metadata",)
+    )
     environment = {"PERF_SECRET": "not-a-real-secret", "SMTP_CONSOLE_CONFIG_DIR": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -60,6 +62,7 @@ def test_a_live_check_imports_no_simulator_code(tmp_path: Path) -> None:
     assert simulator <= set(SHARED), f"simulator code in a live check: {simulator - set(SHARED)}"
     heavy = {m.split(".")[0] for m in modules} & set(HEAVY)
     assert not heavy, f"a live check imported {sorted(heavy)}"
+    assert "importlib.metadata" not in modules, "the version is read only for --version"
     commands = {m for m in modules if m.startswith("console.commands.")}
     assert commands == {"console.commands.check"}
 
