@@ -179,3 +179,14 @@ def test_every_diagnosis_links_to_an_faq_entry() -> None:
     from console.diagnosis import catalogue
 
     assert catalogue().guide_ids <= load_faq().ids()
+
+
+def test_yes_no_answers_come_in_the_same_order_for_every_provider() -> None:
+    guide = load_guide()
+    orders = {
+        question.id: [option.label.split(":")[0].split(",")[0] for option in question.options]
+        for question in guide.questions.values()
+        if {o.label.split(":")[0].split(",")[0] for o in question.options} == {"Yes", "No"}
+    }
+    assert len(orders) >= 8
+    assert all(order == ["No", "Yes"] for order in orders.values()), orders

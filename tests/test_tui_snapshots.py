@@ -62,3 +62,14 @@ def test_editor_and_preview_120x40(snap_compare: Snap) -> None:
 
 def test_help_80x24(snap_compare: Snap) -> None:
     assert snap_compare(ConsoleApp(), terminal_size=(80, 24), press=["f1"], run_before=settled)
+
+
+def test_guide_beside_the_editor_160x45(snap_compare: Snap) -> None:
+    async def answered(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        await pilot.press("1", "1")
+        await settled(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(ConsoleApp(), terminal_size=(160, 45), run_before=answered)

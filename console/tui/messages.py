@@ -8,7 +8,7 @@ from textual.message import Message
 
 from console.channel import Channel
 from console.diagnosis import Diagnosis
-from console.guide import Recommendation
+from console.guide import Question, Recommendation
 
 
 @dataclass
@@ -74,3 +74,10 @@ class DiagnosisChanged(Message):
 @dataclass
 class GuideRestarted(Message):
     """The guide starts over: whatever was typed for the last channel is not for the next."""
+
+
+@dataclass
+class GuideStepped(Message):
+    """The guide moved to another question or to a recommendation."""
+
+    node: Question | Recommendation

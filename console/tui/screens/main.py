@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from collections import Counter
+
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Input, Static, TabbedContent, TabPane
 
 from console import store
 from console.channel import Channel, draft
 from console.diagnosis import Diagnosis
 from console.export.base import reference_for
-from console.guide import Faq, Guide
+from console.guide import Faq, Guide, Question, Recommendation, Walk
 from console.tui.messages import (
     ChannelChanged,
     DiagnosisChanged,
     GuideRestarted,
+    GuideStepped,
     ShowFaq,
     ShowTab,
     StartChannel,
@@ -34,6 +37,8 @@ from console.tui.widgets.messages_pane import MessagesPane
 from console.tui.widgets.rehearse_pane import RehearsePane
 from simulator.profile import Profile
 
+SPLIT_WIDTH = 120  # from here the guide and the editor stand side by side
+MIN_SIZE = (60, 18)  # below this the panes have no rows or columns left to be read
 TABS = ("tab-guide", "tab-channel", "tab-rehearse", "tab-burst", "tab-messages")
 FIRST_FIELD = {
     "tab-channel": "#channel-name",
@@ -124,13 +129,17 @@ class MainScreen(Screen[None]):
         self.problem_count = 0
         self.diagnosis: Diagnosis | None = None
         self.rehearsal = Rehearsal()
+        self.too_small = ""
+        self.walk = Walk(guide)  # one walk, shown in the Guide tab or beside the editor
         self.return_focus: Widget | None = None  # where focus goes back when the FAQ closes
 
     def compose(self) -> ComposeResult:
+        self._fit(*self.app.size)  # before the first layout: tiny panes cannot even be drawn
         with Horizontal(id="body"):
+            yield GuidePanel(self.guide, walk=self.walk, id="guide-side")
             with TabbedContent(id="tabs"):
                 with TabPane("Guide", id="tab-guide"):
-                    yield GuidePanel(self.guide, id="guide")
+                    yield GuidePanel(self.guide, walk=self.walk, id="guide")
                 with TabPane("Channel", id="tab-channel"):
                     yield EditorPane(self.profiles, self.channel, id="editor")
                 with TabPane("Rehearse", id="tab-rehearse"):
@@ -142,10 +151,50 @@ class MainScreen(Screen[None]):
                 with TabPane("Messages", id="tab-messages"):
                     yield MessagesPane(self.rehearsal)
             yield FaqPanel(self.faq, id="faq")
+        yield Static(self.too_small, id="too-small")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(GuidePanel).focus_step()
+        self._split(self.has_class("-split"))
+        self.guide_panel().focus_step()
+
+    def guide_panel(self) -> GuidePanel:
+        """The guide on screen: beside the editor on wide terminals, else in its tab."""
+        return self.query_one("#guide-side" if self.has_class("-split") else "#guide", GuidePanel)
+
+    def _split(self, split: bool) -> None:
+        """From SPLIT_WIDTH columns the guide stands beside the editor, and its tab goes."""
+        tabs = self.query_one(TabbedContent)
+        if split:
+            tabs.hide_tab("tab-guide")
+            if tabs.active == "tab-guide":
+                tabs.active = "tab-channel"
+                self.add_class("-on-channel")
+        else:
+            tabs.show_tab("tab-guide")
+        focused = self.focused
+        hidden_guide = self.query_one("#guide-side" if not split else "#guide", GuidePanel)
+        if focused is not None and (focused is hidden_guide or hidden_guide in focused.ancestors):
+            self.call_after_refresh(self.guide_panel().focus_step)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(*event.size)
+
+    def _fit(self, width: int, height: int) -> None:
+        small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        self.set_class(small, "-too-small")
+        split = width >= SPLIT_WIDTH and not small
+        if split != self.has_class("-split"):
+            self.set_class(split, "-split")
+            if self.is_mounted:
+                self._split(split)
+        if small:
+            self.too_small = (
+                f"The terminal is {width}x{height}; the console needs at least "
+                f"{MIN_SIZE[0]}x{MIN_SIZE[1]}.\nMake the window larger, or press ctrl+q to quit."
+            )
+            for notice in self.query("#too-small").results(Static):
+                notice.update(self.too_small)
 
     async def on_unmount(self) -> None:
         await self.rehearsal.stop()
@@ -166,9 +215,26 @@ class MainScreen(Screen[None]):
         editor = self.query_one(EditorPane)
         if not await editor.keep_or_drop("starting another channel from the guide"):
             return
-        if editor.start_from(message.recommendation):
+        if not editor.start_from(message.recommendation):
+            return
+        if self.has_class("-split"):  # the editor is in sight: the guide keeps the focus
+            self.query_one(TabbedContent).active = "tab-channel"
+        else:
             self.action_show_tab("tab-channel")
-            self.notify(f"Channel drafted from: {message.recommendation.title}", title="Guide")
+        self.notify(f"Channel drafted from: {message.recommendation.title}", title="Guide")
+
+    @on(GuideStepped)
+    def guide_stepped(self, message: GuideStepped) -> None:
+        """Beside the editor, reaching a recommendation fills the draft at once."""
+        if not self.has_class("-split") or message.node.id == self.guide.root:
+            return
+        if isinstance(message.node, Recommendation):
+            self.post_message(StartChannel(message.node))
+            return
+        # The draft shows the provider most answers ahead lead to, as soon as one leads.
+        ahead = providers_ahead(self.guide, message.node).most_common(2)
+        if len(ahead) == 1 or (len(ahead) == 2 and ahead[0][1] > ahead[1][1]):
+            self.query_one(EditorPane).follow_guide(ahead[0][0])
 
     @on(GuideRestarted)
     def guide_restarted(self) -> None:
@@ -208,15 +274,20 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------- tabs and the FAQ
 
+    def _faq_beside(self) -> bool:
+        """The FAQ stands beside the tabs unless hidden (wide, below the split width)."""
+        return self.has_class("-wide") and not self.has_class("-split")
+
     def _faq_shown(self) -> bool:
-        wide = self.has_class("-wide")
-        return not self.has_class("-faq-hidden") if wide else self.has_class("-faq-shown")
+        if self._faq_beside():
+            return not self.has_class("-faq-hidden")
+        return self.has_class("-faq-shown")
 
     def _open_faq(self) -> None:
         if not self._faq_shown() or not self._in_faq(self.focused):
             self.return_focus = self.focused
         self.remove_class("-faq-hidden")
-        if not self.has_class("-wide"):
+        if not self._faq_beside():
             self.add_class("-faq-shown")
 
     def _in_faq(self, widget: Widget | None) -> bool:
@@ -228,7 +299,7 @@ class MainScreen(Screen[None]):
         if not self._faq_shown():
             self._open_faq()
             return
-        if self.has_class("-wide"):
+        if self._faq_beside():
             self.add_class("-faq-hidden")
         else:
             self.remove_class("-faq-shown")
@@ -256,16 +327,21 @@ class MainScreen(Screen[None]):
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to a tab and focus its first field."""
-        self.remove_class("-faq-shown")
-        self.query_one(TabbedContent).active = tab
+        if not self.has_class("-split") or tab == "tab-guide":
+            self.remove_class("-faq-shown")
         if tab == "tab-guide":
-            self.query_one(GuidePanel).focus_step()
-        else:
-            for field in self.query(FIRST_FIELD[tab]):  # none for an instant while lazy
-                field.focus()
+            split = self.has_class("-split")
+            self.query_one(TabbedContent).active = "tab-channel" if split else tab
+            self.set_class(split, "-on-channel")  # before the focus: the guide must be shown
+            self.guide_panel().focus_step()
+            return
+        self.query_one(TabbedContent).active = tab
+        for field in self.query(FIRST_FIELD[tab]):  # none for an instant while lazy
+            field.focus()
 
     @on(TabbedContent.TabActivated)
     def tab_changed(self) -> None:
+        self.set_class(self.query_one(TabbedContent).active == "tab-channel", "-on-channel")
         self.refresh_bindings()
         editor = self.query_one(EditorPane)
         editor.previewing = self.query_one(TabbedContent).active == "tab-channel"
@@ -336,7 +412,7 @@ class MainScreen(Screen[None]):
 
     def action_new(self) -> None:
         """Back to the guide to start a new channel."""
-        self.query_one(GuidePanel).action_restart()
+        self.guide_panel().action_restart()
         self.action_show_tab("tab-guide")
 
     def action_test(self) -> None:
@@ -375,3 +451,20 @@ class MainScreen(Screen[None]):
         # A check and a burst share the simulator and the clock: one at a time.
         for pane in (self.query_one(RehearsePane), self.query_one(BurstPane)):
             self.app.workers.cancel_group(pane, "check")
+
+
+def providers_ahead(guide: Guide, node: Question) -> Counter[str]:
+    """How many recommendations reachable from this question name each provider."""
+    seen: set[str] = set()
+    todo, found = [node.id], Counter[str]()
+    while todo:
+        node_id = todo.pop()
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        step = guide.node(node_id)
+        if isinstance(step, Recommendation):
+            found[step.provider] += 1
+        else:
+            todo.extend(option.next for option in step.options)
+    return found

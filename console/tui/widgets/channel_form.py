@@ -194,6 +194,10 @@ class ChannelForm(VerticalScroll):
         """Put the cursor in a field's input."""
         self.query_one(f"#{TEXT_INPUTS.get(field, 'channel-name')}").focus()
 
+    def set_from(self, address: str) -> None:
+        """Fill From (posts a change like typing would)."""
+        self.query_one("#sender-from", Input).value = address
+
     def set_name(self, name: str) -> None:
         """Rename the channel in the form."""
         self.query_one("#channel-name", Input).value = name

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import RichLog
 
@@ -20,14 +22,55 @@ if TYPE_CHECKING:
 class CheckPanel(Vertical):
     """Runs one check at a time and shows it as it goes."""
 
+    BINDINGS = [
+        Binding("y", "copy", "Copy", id="check.copy", tooltip="Copy the transcript (OSC 52)"),
+        Binding("w", "write", "Write", id="check.write", tooltip="Save the transcript to a file"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lines: list[str] = []  # the transcript as shown: masked, never the secret
+
     def compose(self) -> ComposeResult:
         yield StageLights(id="stages")
-        yield RichLog(id="transcript", wrap=True, markup=False, max_lines=2000)
+        # min_width=1: lines wrap at the panel's width instead of a fixed 78 columns.
+        yield RichLog(id="transcript", wrap=True, markup=False, max_lines=2000, min_width=1)
         yield DiagnosisCard(id="diagnosis")
 
     def note(self, text: str) -> None:
         """Add a line of our own (marked with *) to the transcript."""
-        self.query_one(RichLog).write(printable(f"* {text}"))
+        self._write(f"* {text}")
+
+    def _write(self, text: str) -> None:
+        text = printable(text)  # a server's escape codes shown (and copied), not obeyed
+        self.lines.append(text)
+        self.query_one(RichLog).write(text)
+
+    def action_copy(self) -> None:
+        """Put the transcript on the clipboard of the terminal (OSC 52, works over SSH)."""
+        if not self.lines:
+            self.notify("No transcript yet: run a check first (ctrl+t).", severity="warning")
+            return
+        self.app.copy_to_clipboard("\n".join(self.lines) + "\n")
+        self.notify(f"Copied {len(self.lines)} transcript lines (if the terminal allows OSC 52).")
+
+    def action_write(self) -> None:
+        """Save the transcript, masked as shown, to a file in the config folder."""
+        from console import paths
+
+        if not self.lines:
+            self.notify("No transcript yet: run a check first (ctrl+t).", severity="warning")
+            return
+        folder = paths.config_dir() / "transcripts"
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = folder / f"check-{stamp}.txt"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text("\n".join(self.lines) + "\n", encoding="utf-8")
+        except OSError as error:
+            self.notify(f"Not saved: {path}: {error.strerror}", severity="error")
+            return
+        self.notify(f"Saved the transcript to {path}", title="Transcript saved")
 
     async def run(self, target: Target, faq_title: Callable[[str], str]) -> Report:
         """Check the target: stages light up and transcript lines appear as they happen."""
@@ -38,12 +81,13 @@ class CheckPanel(Vertical):
         card = self.query_one(DiagnosisCard)
         lights.reset(plan(target))
         log.clear()
+        self.lines = []
         card.show(None)
         where = "the simulator" if target.simulated else f"{target.host}:{target.port}"
         self.note(f"checking {target.channel_name or 'the channel'} against {where}")
 
         def show(line: Line) -> None:
-            log.write(printable(str(line)))  # a server's escape codes shown, not obeyed
+            self._write(str(line))
 
         report = await run_check(
             target, lambda stage: lights.mark(stage.name, stage.status), on_line=show

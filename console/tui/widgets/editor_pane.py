@@ -14,7 +14,15 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 
 from console import paths, secret_shapes
-from console.channel import NAME_PATTERN, NAME_RULE, Channel, Problem, draft, validate
+from console.channel import (
+    NAME_PATTERN,
+    NAME_RULE,
+    Channel,
+    Problem,
+    draft,
+    is_address,
+    validate,
+)
 from console.guide import Recommendation
 from console.tui.errors import notify_errors
 from console.tui.markup import escape
@@ -67,10 +75,23 @@ class EditorPane(Horizontal):
         self.query_one(ChannelForm).fill(channel)
         return True
 
+    def follow_guide(self, provider: str) -> None:
+        """The guide has settled the provider: show its draft, unless there are edits to keep."""
+        profile = self.profiles.get(provider)
+        if profile is None or self.unsaved() or self.file is not None:
+            return
+        if self.channel is not None and self.channel.provider == provider:
+            return
+        name = self.channel.name if self.channel and self.channel.name else "my-channel"
+        self.baseline = draft(profile, name)
+        self.query_one(ChannelForm).fill(self.baseline)
+
     @on(ChannelEdited)
     def channel_edited(self, message: ChannelEdited) -> None:
         message.stop()  # the screen hears of it once checked, as ChannelChanged
-        self.channel = message.channel
+        before, self.channel = self.channel, message.channel
+        if before is not None and message.channel is not None:
+            self._from_follows_username(before, message.channel)
         problems = []
         if message.channel is not None:
             profile = self.profiles.get(message.channel.provider)
@@ -85,6 +106,15 @@ class EditorPane(Horizontal):
         form = self.query_one(ChannelForm)
         self.problem_count = form.show_problems(problems, message.unreadable)
         self.post_message(ChannelChanged(message.channel, self.problem_count))
+
+    def _from_follows_username(self, before: Channel, now: Channel) -> None:
+        """As `channels new --username`: a mailbox provider sends as the signed-in address."""
+        profile = self.profiles.get(now.provider)
+        user, sender = now.auth.username, now.sender.address
+        if profile is None or profile.sender_policy != "mailbox" or user == before.auth.username:
+            return
+        if is_address(user) and sender in ("", before.auth.username):
+            self.query_one(ChannelForm).set_from(user)
 
     def update_preview(self) -> None:
         """Render the file that saving would write, when the editor is on screen."""

@@ -11,7 +11,7 @@ from textual.widgets.option_list import Option
 
 from console.guide import Guide, Question, Recommendation, Walk
 from console.tui.markup import escape
-from console.tui.messages import GuideRestarted, ShowFaq, StartChannel
+from console.tui.messages import GuideRestarted, GuideStepped, ShowFaq, StartChannel
 
 
 class GuidePanel(Vertical):
@@ -30,9 +30,9 @@ class GuidePanel(Vertical):
         Binding("c", "start", "Start", id="guide.start", tooltip="Open it in the editor"),
     ]
 
-    def __init__(self, guide: Guide, *, id: str | None = None) -> None:
+    def __init__(self, guide: Guide, *, walk: Walk | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.walk = Walk(guide)
+        self.walk = walk or Walk(guide)  # the tab and the side column share one walk
 
     def compose(self) -> ComposeResult:
         yield Static(id="guide-trail")
@@ -44,10 +44,20 @@ class GuidePanel(Vertical):
             yield Button("Start this channel (c)", id="start-channel", variant="primary")
 
     def on_mount(self) -> None:
-        self.refresh_step()
+        self.show_node()
+        self.post_message(ShowFaq(self.walk.current.faq))
 
     def refresh_step(self) -> None:
-        """Show the current node of the walk."""
+        """Show the current node of the walk, here and in any other view of the same walk."""
+        for other in self.screen.query(GuidePanel):
+            if other is not self and other.walk is self.walk and other.is_mounted:
+                other.show_node()
+        self.show_node()
+        self.post_message(ShowFaq(self.walk.current.faq))
+        self.post_message(GuideStepped(self.walk.current))
+
+    def show_node(self) -> None:
+        """Draw the walk's current node."""
         node = self.walk.current
         trail = " > ".join(label.split(":")[0] for _, label in self.walk.answers())
         self.query_one("#guide-trail", Static).update(trail or "Guide: answer to get a plan")
@@ -65,7 +75,6 @@ class GuidePanel(Vertical):
         else:
             self.query_one("#recommendation-body", Static).update(render_recommendation(node))
         self.refresh_bindings()
-        self.post_message(ShowFaq(node.faq))
 
     def focus_step(self) -> None:
         """Focus the answers, or the start button at a recommendation."""
