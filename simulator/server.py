@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import resource
+import socket
 import ssl
 import threading
 import time
@@ -20,6 +22,7 @@ from simulator.clock import VirtualClock
 from simulator.events import MASK, Event, EventBus
 from simulator.faults import FaultConfig, Faults
 from simulator.limits import Ledger
+from simulator.listener import Listener, listening_socket, refuse
 from simulator.mailbox import Mailbox
 from simulator.profile import Profile, load
 from simulator.scenario import LEDGER_ACTIONS, Scenario, TimedEvent, play
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
 # Which identity provider a mail provider's OAuth sign-in goes to (see simulator.signin).
 IDENTITY = {"office365": "microsoft", "gmail": "google"}
 
+MAX_CONNECTIONS = 1000  # open connections at once; more get the provider's 421
+SPARE_DESCRIPTORS = 100  # kept free for files, the listeners and the refusals themselves
 CLOSE_GRACE = 2.0  # seconds sessions get to close before their connections are cut
 THREAD_TIMEOUT = 30.0  # seconds a background simulator gets to start or stop
 NO_ANSWER = "the real host does not answer there, so clients time out"
@@ -63,6 +68,7 @@ class Simulator:
         keep: int | None = None,
         signin_port: int | None = 0,
         consent: str | None = None,
+        max_connections: int | None = None,
     ) -> None:
         self.profile = load(provider) if isinstance(provider, str) else provider
         if scenario is not None and scenario.provider != self.profile.id:
@@ -99,7 +105,10 @@ class Simulator:
         self.ca_out = ca_out
         self.ca_file = Path()
         self._tls: TLSMaterial | None = None
-        self._servers: list[asyncio.Server] = []
+        self._servers: list[asyncio.Server] = []  # the silent ports
+        self.max_connections = max_connections or connection_cap()
+        self._listeners: list[Listener] = []
+        self._starting = 0
         self._services: Services | None = None
         self._scenario_task: asyncio.Task[None] | None = None
         self._silent: set[asyncio.BaseTransport] = set()
@@ -138,12 +147,14 @@ class Simulator:
         )
         self._services = services
         hostname = self.profile.host_token
+        plain_session = partial(ProviderSMTP, services, hostname=hostname)
+        tls_session = partial(ProviderSMTP, services, hostname=hostname, implicit_tls=True)
         try:
-            plain = await loop.create_server(
-                partial(ProviderSMTP, services, hostname=hostname), self.host, self.port
+            plain = Listener(
+                listening_socket(self.host, self.port), partial(self._serve, plain_session, None)
             )
-            self._servers.append(plain)
-            self.port = plain.sockets[0].getsockname()[1]
+            self._listeners.append(plain)
+            self.port = plain.port
             if self.silent_port is not None:
                 why = f"{self.silent_reason}; {NO_ANSWER}"
                 self.silent_port = await self._listen_silently(loop, self.silent_port, why)
@@ -152,21 +163,19 @@ class Simulator:
                 self.unserved_reason = why = f"{reason}; {NO_ANSWER}"
                 self.tls_port = await self._listen_silently(loop, self.tls_port, why)
             elif self.tls_port is not None:
-                wrapped = await loop.create_server(
-                    partial(ProviderSMTP, services, hostname=hostname, implicit_tls=True),
-                    self.host,
-                    self.tls_port,
-                    ssl=context,
+                wrapped = Listener(
+                    listening_socket(self.host, self.tls_port),
+                    partial(self._serve, tls_session, context),
                 )
-                self._servers.append(wrapped)
-                self.tls_port = wrapped.sockets[0].getsockname()[1]
+                self._listeners.append(wrapped)
+                self.tls_port = wrapped.port
             await self._start_signin()
         except BaseException:
             await self.stop()
             raise
         if self.scenario is not None and self.scenario.events:
             self._scenario_task = asyncio.create_task(
-                play(self.scenario.events, self, announce=self._announce)
+                play(self.scenario.events, self, start=self.clock.now(), announce=self._announce)
             )
 
     async def _listen_silently(self, loop: asyncio.AbstractEventLoop, port: int, why: str) -> int:
@@ -208,6 +217,9 @@ class Simulator:
             self._scenario_task.cancel()
             await asyncio.gather(self._scenario_task, return_exceptions=True)
             self._scenario_task = None
+        for listener in self._listeners:
+            await listener.close()
+        self._listeners.clear()
         for server in self._servers:
             server.close()
         for transport in list(self._silent):
@@ -227,6 +239,39 @@ class Simulator:
         self._servers.clear()
         if self._tls is not None:
             self._tls.cleanup()
+
+    async def _serve(
+        self,
+        session: Callable[[], ProviderSMTP],
+        context: ssl.SSLContext | None,
+        conn: socket.socket,
+    ) -> None:
+        """Start a session on an accepted connection, or refuse it when too many are open."""
+        services = self._services
+        taken = self._starting + (len(services.open_sessions) if services else 0)
+        if taken >= self.max_connections:
+            self.events.emit(
+                Event("refused", "", "connection cap reached", self.clock.now(), time.time())
+            )
+            if context is None:
+                await refuse(conn, self._cap_reply())
+            else:
+                conn.close()
+            return
+        loop = asyncio.get_running_loop()
+        self._starting += 1  # counted until its session is open (or failed to start)
+        try:
+            await loop.connect_accepted_socket(session, conn, ssl=context)
+        finally:
+            self._starting -= 1
+
+    def _cap_reply(self) -> str:
+        """The provider's own 421 for too many connections, else its 'service unavailable'."""
+        for key in ("too_many_connections", "service_unavailable"):
+            text = self.behaviour.render(key, {})
+            if text.startswith("421 "):
+                return text
+        return "421 4.3.2 Service not available, closing transmission channel"
 
     def client_ssl_context(self) -> ssl.SSLContext:
         """A client TLS context that trusts this simulator's certificate authority."""
@@ -268,6 +313,14 @@ class Simulator:
     def _announce(self, event: TimedEvent) -> None:
         text = event.note or event.action
         self.events.emit(Event("scenario", "", text, self.clock.now(), time.time()))
+
+
+def connection_cap() -> int:
+    """The default cap on open connections: the 421 comes before descriptors run out."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(16, min(MAX_CONNECTIONS, soft - SPARE_DESCRIPTORS))
 
 
 def is_loopback(host: str) -> bool:

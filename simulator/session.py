@@ -58,7 +58,7 @@ class Transaction:
 
     sender: str | None = None
     recipients: list[str] = field(default_factory=list)
-    chunks: list[bytes] | None = None  # BDAT chunks so far; None until the first one
+    body: bytearray | None = None  # the BDAT chunks so far; None until the first one
     size: int = 0
 
 
@@ -150,6 +150,13 @@ class ProviderSMTP(SMTP):
     def connection_lost(self, error: Exception | None) -> None:
         self._forget("connection closed")
         super().connection_lost(error)
+
+    def eof_received(self) -> bool:
+        """The client closed its side: answer what it sent, then the loop meets EOF and closes."""
+        # aiosmtpd cancels the command loop here and keeps a plain socket half open
+        # (CLOSE-WAIT) until the idle timer: one leaked descriptor per such client.
+        asyncio.StreamReaderProtocol.eof_received(self)
+        return not self.tls
 
     def _forget(self, reason: str) -> None:
         """Take this session off the open list (once) and say why it closed."""
@@ -521,7 +528,7 @@ class ProviderSMTP(SMTP):
         if not self.greeted or not transaction.sender or not transaction.recipients:
             await self.reply("bad_sequence")
             return
-        if transaction.chunks is not None:
+        if transaction.body is not None:
             await self.reply("bad_sequence")  # BDAT already started this message
             return
         if arg:
@@ -550,30 +557,38 @@ class ProviderSMTP(SMTP):
             await self.reply("syntax_error")
             raise Disconnect("bdat")  # the chunk's length is unknown: the stream is lost
         size, last = int(parts[0]), len(parts) == 2
-        chunk = await wire.read_chunk(self._reader, size, self.max_message)
-        self.note_command(f"(chunk, {size} bytes{', last' if last else ''})")
+        # Everything is decided before the chunk is read, so a refused chunk is only
+        # drained, never held: state and sign-in (MAIL needs both), then the size.
         transaction = self.transaction
-        if not self.greeted or not transaction.sender or not transaction.recipients:
-            await self.reply("bad_sequence")
-            return
-        if transaction.chunks is None:
+        ready = self.greeted and bool(transaction.sender) and bool(transaction.recipients)
+        fits = transaction.size + size <= self.max_message
+        refusal = None
+        if ready and transaction.body is None:
+            assert transaction.sender is not None
             senders = [transaction.sender]
             refusal = self._stage_refusal("data", len(transaction.recipients), senders)
-            if refusal:
-                await self.refuse(refusal[0], **refusal[1])
-                return
-            transaction.chunks = []
-        transaction.size += size
-        if chunk is None or transaction.size > self.max_message:
+        keep = ready and fits and refusal is None
+        if keep and transaction.body is None:
+            transaction.body = bytearray()
+        await wire.read_chunk(self._reader, size, transaction.body if keep else None)
+        self.note_command(f"(chunk, {size} bytes{', last' if last else ''})")
+        if not ready:
+            await self.reply("bad_sequence")
+            return
+        if refusal:
+            await self.refuse(refusal[0], **refusal[1])
+            return
+        if not fits:
             await self.refuse("message_too_large")
             return
-        transaction.chunks.append(chunk)
+        transaction.size += size
         if not last:
             await self.reply("bdat_ok", size=size)
             return
         if await self._fault("DOT"):
             return
-        await self._finish(transaction, b"".join(transaction.chunks))
+        assert transaction.body is not None
+        await self._finish(transaction, bytes(transaction.body))
 
     async def _finish(self, transaction: Transaction, raw: bytes) -> None:
         assert transaction.sender is not None

@@ -7,6 +7,7 @@ import re
 
 from simulator.events import MASK
 
+CHUNK_PIECE = 65536  # bytes read at a time, so a chunk is never buffered twice
 _PATH = re.compile(r'^(?:<([^<>\s"]{1,256})>|([^<>\s"]{1,256}))(?:\s+(.*))?$')
 
 
@@ -84,13 +85,13 @@ async def read_body(reader: asyncio.StreamReader, limit: int) -> bytes | None:
     return b"".join(chunks) if size <= limit else None
 
 
-async def read_chunk(reader: asyncio.StreamReader, size: int, limit: int) -> bytes | None:
-    """Exactly `size` bytes of a BDAT chunk; None (the bytes read and dropped) if too big."""
-    if size <= limit:
-        return await reader.readexactly(size)
+async def read_chunk(reader: asyncio.StreamReader, size: int, sink: bytearray | None) -> None:
+    """Read exactly `size` bytes of a BDAT chunk in pieces, onto sink, or dropped if None."""
     while size > 0:
-        size -= len(await reader.readexactly(min(size, 65536)))
-    return None
+        piece = await reader.readexactly(min(size, CHUNK_PIECE))
+        size -= len(piece)
+        if sink is not None:
+            sink += piece
 
 
 def simple_path(text: str) -> tuple[str, str] | None:
