@@ -27,6 +27,7 @@ from simulator.state import Account, State
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024  # memory bound when a profile sets no size limit
+IDLE_COMMAND_BUDGET = 2000  # commands a connection may send between two accepted messages
 LEGACY_TLS_KEY = "tls_version_unsupported"
 LEGACY_TLS_VERSIONS = frozenset({"TLSv1", "TLSv1.1"})
 
@@ -106,6 +107,8 @@ class ProviderSMTP(SMTP):
         self.counted_user: str | None = None
         self.connection_refusal: str | None = None
         self.legacy_tls = False
+        self.idle_commands = 0
+        self.hiding = False  # True from an AUTH attempt until the next real command
         self._reset_session()
 
     # Connection lifecycle
@@ -205,8 +208,9 @@ class ProviderSMTP(SMTP):
             return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return None
 
-    async def push(self, status: str) -> None:  # type: ignore[override]
-        self.services.emit("reply", self.name, status.replace("\r\n", "\n"))
+    async def push(self, status: str, shown: str | None = None) -> None:  # type: ignore[override]
+        """Send a reply; the event shows `shown` instead when the reply echoes a secret."""
+        self.services.emit("reply", self.name, (shown or status).replace("\r\n", "\n"))
         await super().push(status)
 
     async def reply(self, key: str, **extra: object) -> None:
@@ -246,6 +250,7 @@ class ProviderSMTP(SMTP):
                     continue
                 try:
                     await self._dispatch(line)
+                    await self._take_turn()
                 except (Disconnect, ConnectionError, asyncio.IncompleteReadError):
                     raise
                 except Exception:  # a simulator bug must not leave the client hanging
@@ -257,18 +262,39 @@ class ProviderSMTP(SMTP):
         except (ConnectionError, asyncio.IncompleteReadError):
             self._close()
 
+    async def _take_turn(self) -> None:
+        """Let other sessions run between commands, and end one that only sends idle ones."""
+        # Pipelined commands are all buffered already: without a yield here one client
+        # could hold the event loop for as long as it keeps sending.
+        await asyncio.sleep(0)
+        self.idle_commands += 1
+        if self.idle_commands > IDLE_COMMAND_BUDGET:
+            self.services.emit("refused", self.name, "command budget used up")
+            await self.reply("service_unavailable")
+            raise Disconnect("budget")
+
     async def _dispatch(self, line: bytes) -> None:
         verb_bytes, _, arg_bytes = line.partition(b" ")
         verb = verb_bytes.decode("ascii", "replace").upper()
         arg = arg_bytes.strip().decode("utf-8", "surrogateescape") or None
-        self.note_command(wire.masked_command(verb, arg, line))
+        known = verb.isalpha() and verb in self._commands
+        # After an AUTH attempt, lines up to the next real command are the client's
+        # pipelined answers (a password in base64): never logged, even when refused.
+        if wire.looks_like_auth(line):
+            self.hiding = True
+        elif known:
+            self.hiding = False
+        self.note_command(MASK if self.hiding and not known else wire.masked_command(line))
         if self.legacy_tls:  # only a profile that speaks this key lets such a handshake through
             self.services.emit("refused", self.name, LEGACY_TLS_KEY)
             await self.reply(LEGACY_TLS_KEY)
             raise Disconnect(LEGACY_TLS_KEY)
         handler = self._commands.get(verb)
-        if not verb.isalpha() or handler is None:
-            await self.reply("unknown_command", command=verb[:32])
+        if not known or handler is None:
+            render = self.behaviour.render
+            text = render("unknown_command", self.values(command=verb[:32]))
+            shown = render("unknown_command", self.values(command=MASK)) if self.hiding else None
+            await self.push(text, shown)
             return
         self._reset_timeout()
         # A BDAT chunk must be read before any answer: its faults come at the last chunk.
@@ -630,6 +656,7 @@ class ProviderSMTP(SMTP):
             self.services.emit("delayed", self.name, f"{summary}; delivery in {delay:.0f}s")
         else:
             self.services.emit("accepted", self.name, summary)
+        self.idle_commands = 0
         await self.reply("data_ok", queue_id=queue_id)
 
     # Other commands

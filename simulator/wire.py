@@ -8,6 +8,10 @@ import re
 from simulator.events import MASK
 
 CHUNK_PIECE = 65536  # bytes read at a time, so a chunk is never buffered twice
+MECHANISMS = frozenset(
+    {"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "XOAUTH2", "OAUTHBEARER", "NTLM", "GSSAPI"}
+    | {"SCRAM-SHA-1", "SCRAM-SHA-256", "EXTERNAL", "ANONYMOUS"}
+)
 _PATH = re.compile(r'^(?:<([^<>\s"]{1,256})>|([^<>\s"]{1,256}))(?:\s+(.*))?$')
 
 
@@ -63,20 +67,25 @@ async def _read_raw(reader: asyncio.StreamReader) -> bytes:
 
 
 async def read_body(reader: asyncio.StreamReader, limit: int) -> bytes | None:
-    """The message up to the lone dot, unstuffed; None when it was over `limit` bytes."""
+    """The message up to CRLF.CRLF, unstuffed; None when it was over `limit` bytes."""
     chunks: list[bytes] = []
     size = 0
-    at_line_start = True
+    # Only a line begun after CRLF counts: a bare LF ending data lets a client smuggle
+    # a second message past the one it declared (as Postfix, Exim and Sendmail refuse).
+    at_line_start, ended_cr = True, False
     while True:
         try:
             line = await reader.readuntil(b"\n")
         except asyncio.LimitOverrunError as error:  # a long line arrives in pieces
             line = await reader.readexactly(error.consumed)
-        if at_line_start and line in (b".\r\n", b".\n"):
+        if at_line_start and line == b".\r\n":
             break
+        # A CR just before a piece boundary still pairs with the LF after it.
+        next_start = line.endswith(b"\r\n") or (line == b"\n" and ended_cr)
+        ended_cr = line.endswith(b"\r")
         if at_line_start and line.startswith(b"."):
             line = line[1:]
-        at_line_start = line.endswith(b"\n")
+        at_line_start = next_start
         size += len(line)
         if size <= limit:
             chunks.append(line)
@@ -111,11 +120,21 @@ def size_param(params: str) -> int | None:
     return None
 
 
-def masked_command(verb: str, arg: str | None, line: bytes) -> str:
-    """The command as it may be logged: an AUTH initial response is masked."""
-    if verb == "AUTH":
-        mechanism, _, initial = (arg or "").partition(" ")
-        return f"AUTH {mechanism}" + (f" {MASK}" if initial else "")
+def looks_like_auth(line: bytes) -> bool:
+    """True for AUTH and anything resembling it (AUTH=PLAIN, a leading space, any case)."""
+    return line.lstrip()[:4].upper() == b"AUTH"
+
+
+def masked_command(line: bytes) -> str:
+    """The command as it may be logged: what follows an AUTH-like verb is masked."""
+    if looks_like_auth(line):
+        verb, _, rest = line.strip().partition(b" ")
+        mechanism, _, initial = rest.strip().partition(b" ")
+        if verb.upper() != b"AUTH":
+            return f"AUTH {MASK}"  # AUTH=PLAIN <base64> and other malformed forms
+        name = mechanism.decode("ascii", "replace").upper()
+        shown = name if name in MECHANISMS else MASK  # a secret sent in the mechanism's place
+        return f"AUTH {shown}" + (f" {MASK}" if initial.strip() else "")
     return printable(line.decode("utf-8", "replace"))
 
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import os
+import re
 import socket
 import sys
 import tracemalloc
 from collections.abc import AsyncIterator
 
 import pytest
-from smtp_wire import Wire, matches
+from smtp_wire import Wire, b64, matches
 
 from simulator.clock import VirtualClock
+from simulator.events import Event
 from simulator.server import Simulator
 from simulator.state import Account
 
@@ -183,3 +187,136 @@ async def test_a_chunk_that_would_pass_the_size_limit_is_drained_not_held() -> N
         assert peak < part + (8 << 20), f"{peak / 2**20:.0f} MiB held, limit {limit / 2**20:.0f}"
         assert (await wire.ask("NOOP")).startswith("250")
         await wire.close()
+
+
+SMUGGLED = (
+    b"MAIL FROM:<alice@contoso.com>\r\nRCPT TO:<eve@example.net>\r\nDATA\r\n"
+    b"Subject: smuggled\r\n\r\nsecond message\r\n"
+)
+
+
+@pytest.mark.parametrize("ending", [b"\n.\n", b"\r\n.\n", b"\n.\r\n"])
+async def test_a_bare_line_feed_never_ends_the_message(sim: Simulator, ending: bytes) -> None:
+    wire = await Wire.open(sim.port)
+    await wire.ready(sim.port, sim.client_ssl_context())
+    assert (await wire.login(ALICE, "pw")).startswith("235")
+    await wire.ask(f"MAIL FROM:<{ALICE}>")
+    await wire.ask("RCPT TO:<bob@example.org>")
+    assert (await wire.ask("DATA")).startswith("354")
+    wire.writer.write(b"Subject: first\r\n\r\nfirst message" + ending + SMUGGLED + b".\r\n")
+    assert (await wire.reply()).startswith("250 ")
+    assert (await wire.ask("NOOP")).startswith("250 ")  # no second 250 was waiting
+    await wire.close()
+    messages = sim.mailbox.messages
+    assert len(messages) == 1
+    assert messages[0].recipients == ("bob@example.org",)
+    assert b"second message" in messages[0].raw
+
+
+async def sign_in_time(sim: Simulator) -> float:
+    """Seconds a normal client takes from connecting to being signed in."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    wire = await Wire.open(sim.port)
+    await wire.ready(sim.port, sim.client_ssl_context())
+    assert (await wire.login(ALICE, "pw")).startswith("235")
+    elapsed = loop.time() - started
+    await wire.ask("QUIT")
+    await wire.close()
+    return elapsed
+
+
+FLOOD = """
+import socket, sys, threading
+sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+def read():
+    try:
+        while sock.recv(1 << 16):
+            pass
+    except OSError:
+        pass
+threading.Thread(target=read, daemon=True).start()
+batch = b"NOOP\\r\\n" * 1000
+print("flooding", flush=True)
+try:
+    while True:
+        sock.sendall(batch)
+except OSError:
+    pass
+"""
+
+
+async def test_a_pipelining_flooder_does_not_slow_others_down(sim: Simulator) -> None:
+    flooder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", FLOOD, str(sim.port), stdout=asyncio.subprocess.PIPE
+    )
+    assert flooder.stdout is not None
+    try:
+        await asyncio.wait_for(flooder.stdout.readline(), 30)
+        await asyncio.sleep(0.3)
+        times = [await sign_in_time(sim) for _ in range(3)]
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # cut off by its budget already
+            flooder.kill()
+        await flooder.wait()
+    assert max(times) < 2.0, times
+
+
+async def test_a_connection_that_only_idles_is_ended_with_a_421(sim: Simulator) -> None:
+    wire = await Wire.open(sim.port)
+    await wire.reply()
+    wire.writer.write(b"NOOP\r\n" * 3000)
+    replies = []
+    with contextlib.suppress(ConnectionError):
+        while True:
+            replies.append(await wire.reply())
+    assert replies[-1].startswith("421 ")
+    assert len(replies) < 3000
+    await wire.close()
+
+
+PASSWORD = "Canary-7f3a9e-Secret"
+
+
+def shows_password(text: str) -> bool:
+    """True when the text holds the password, plainly or in base64."""
+    if PASSWORD in text:
+        return True
+    for token in re.findall(r"[A-Za-z0-9+/=]{8,}", text):
+        with contextlib.suppress(ValueError):
+            if PASSWORD.encode() in base64.b64decode(token + "=" * (-len(token) % 4)):
+                return True
+    return False
+
+
+def leaked(events: list[Event]) -> list[str]:
+    """Event texts that show the password."""
+    return [e.text for e in events if shows_password(e.text)]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # Refused on plain text, then the answers the client had already pipelined.
+        ["AUTH LOGIN", b64(ALICE), b64(PASSWORD), "NOOP"],
+        ["AUTH LOGIN " + b64(ALICE), b64(PASSWORD), b64(PASSWORD) + " x", "NOOP"],
+        ["AUTH=PLAIN " + b64(f"\0{ALICE}\0{PASSWORD}"), "NOOP"],
+        ["auth=login", b64(PASSWORD), "NOOP"],
+        [" AUTH PLAIN " + b64(f"\0{ALICE}\0{PASSWORD}"), "NOOP"],
+        ["AUTH " + b64(f"\0{ALICE}\0{PASSWORD}"), "NOOP"],
+    ],
+)
+async def test_pipelined_sign_in_answers_never_reach_the_log(
+    sim: Simulator, lines: list[str]
+) -> None:
+    events: list[Event] = []
+    sim.subscribe(events.append)
+    wire = await Wire.open(sim.port)
+    await wire.reply()
+    await wire.ask("EHLO client.test")
+    wire.writer.write("".join(f"{line}\r\n" for line in lines).encode())
+    replies = [await wire.reply() for _ in lines]
+    assert replies[-1].startswith("250")
+    await wire.close()
+    assert any(e.kind == "command" and e.text == "NOOP" for e in events)
+    assert leaked(events) == []
