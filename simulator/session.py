@@ -27,6 +27,7 @@ from simulator.state import Account, State
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024  # memory bound when a profile sets no size limit
+TURN_SLICE = 0.002  # seconds a session may run before it lets others run
 IDLE_COMMAND_BUDGET = 2000  # commands a connection may send between two accepted messages
 LEGACY_TLS_KEY = "tls_version_unsupported"
 LEGACY_TLS_VERSIONS = frozenset({"TLSv1", "TLSv1.1"})
@@ -108,6 +109,7 @@ class ProviderSMTP(SMTP):
         self.connection_refusal: str | None = None
         self.legacy_tls = False
         self.idle_commands = 0
+        self._turn_began = 0.0
         self.hiding = False  # True from an AUTH attempt until the next real command
         self._reset_session()
 
@@ -265,8 +267,12 @@ class ProviderSMTP(SMTP):
     async def _take_turn(self) -> None:
         """Let other sessions run between commands, and end one that only sends idle ones."""
         # Pipelined commands are all buffered already: without a yield here one client
-        # could hold the event loop for as long as it keeps sending.
-        await asyncio.sleep(0)
+        # could hold the event loop for as long as it keeps sending. A slice, not every
+        # command, so that a long pipeline of a well-behaved client stays fast.
+        now = self.loop.time()
+        if now - self._turn_began >= TURN_SLICE:
+            await asyncio.sleep(0)
+            self._turn_began = self.loop.time()
         self.idle_commands += 1
         if self.idle_commands > IDLE_COMMAND_BUDGET:
             self.services.emit("refused", self.name, "command budget used up")

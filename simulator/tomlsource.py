@@ -61,6 +61,23 @@ def find_line(text: str, dotted: str) -> int:
     return best
 
 
+def key_lines(text: str) -> dict[str, int]:
+    """The first line setting each dotted key (tables too), in one pass over the text."""
+    found: dict[str, int] = {}
+    table: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = [p.strip().strip("\"'") for p in header.group(1).split(".")]
+            found.setdefault(".".join(table), number)
+            continue
+        key = _KEY.match(line)
+        if key:
+            full = table + [p.strip("\"'") for p in key.group(1).split(".")]
+            found.setdefault(".".join(full), number)
+    return found
+
+
 def entry_line(text: str, table: str, index: int, key: str | None = None) -> int:
     """The line of `key` in the index-th [[table]] entry, else that entry's header line, or 0."""
     header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
