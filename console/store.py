@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import glob
 import hashlib
 import os
 import re
+import stat
 import tempfile
 import textwrap
+import time
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +33,7 @@ from console.channel import (
 from console.oauth.settings import KEYS as OAUTH_KEYS
 from console.oauth.settings import TOKEN_KEYS, OAuthSettings
 from simulator.profile import Profile
-from simulator.tomlsource import find_line
+from simulator.tomlsource import find_line, key_lines
 
 # tomlkit is imported where a document is edited: reading a channel only needs tomllib.
 if TYPE_CHECKING:
@@ -39,6 +43,10 @@ if TYPE_CHECKING:
 
 NEW_FILE_MODE = 0o600
 SUFFIX = ".toml"
+MAX_FILE_BYTES = 1 << 20  # a channel is a few hundred bytes; this bounds reading and checking
+BOM = b"\xef\xbb\xbf"
+HINTED_KEYS = 100  # unknown settings that get a "did you mean"; past that it is no typo
+LEFTOVER_AGE = 60.0  # seconds after which a temporary file is a crashed save's, not a live one
 
 # Every setting a channel file may hold, as (table, key); "" is the top level.
 SETTINGS: tuple[tuple[str, str], ...] = (
@@ -114,7 +122,11 @@ class ChannelFile:
 
     def problems(self, profile: Profile) -> list[Problem]:
         """Every problem in this file: misspelt settings, then validation, each with its line."""
-        found = [_unknown_problem(key, self.text) for key in self.unknown]
+        lines = key_lines(self.text) if self.unknown else {}  # one pass, however many keys
+        found = [
+            _unknown_problem(key, self.text, lines, hint=number < HINTED_KEYS)
+            for number, key in enumerate(self.unknown)
+        ]
         found += validate(self.channel, profile, self.text)
         return sorted(found, key=lambda problem: problem.line or len(self.text))
 
@@ -151,16 +163,23 @@ def resolve(name_or_path: str, directory: str | os.PathLike[str] | None = None) 
 def read(path: Path) -> ChannelFile:
     """Read and parse a channel file; ChannelFileError names path, line, column and field."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ChannelFileError(path, 0, 0, "", _missing_reason(path)) from None
     except OSError as error:
         raise ChannelFileError(path, 0, 0, "", f"cannot be read: {error.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        reason = f"is larger than {MAX_FILE_BYTES // 1024} KiB; a channel file is far smaller"
+        raise ChannelFileError(path, 0, 0, "", reason)
+    body = raw[len(BOM) :] if raw.startswith(BOM) else raw  # as Windows editors save it
     try:
-        text = raw.decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise ChannelFileError(path, line, 0, "", "is not UTF-8 text") from None
+        line = body[: error.start].count(b"\n") + 1
+        col = error.start - (body.rfind(b"\n", 0, error.start) + 1) + 1
+        reason = f"is not UTF-8 text (byte 0x{body[error.start]:02X}); save it as UTF-8"
+        raise ChannelFileError(path, line, col, "", reason) from None
     return parse(text, path, _digest(raw))
 
 
@@ -168,6 +187,9 @@ def parse(text: str, path: Path, digest: str = "") -> ChannelFile:
     """A channel file from its text (path is for messages)."""
     try:
         data = tomllib.loads(text)  # strict: tomlkit, used for editing, accepts a few invalid files
+    except RecursionError:
+        reason = "is nested too deeply (tables or lists inside one another) to be a channel"
+        raise ChannelFileError(path, 0, 0, "", reason) from None
     except tomllib.TOMLDecodeError as error:
         line, col, reason = _decode_error(error, text)
         raise ChannelFileError(path, line, col, "", f"is not valid TOML: {reason}") from None
@@ -243,11 +265,14 @@ def save(
     data = text.encode("utf-8")
     try:
         check_unchanged()
-        target = Path(os.path.realpath(path))
+        target = _target(path)
         try:
             mode = target.stat().st_mode & 0o7777
         except FileNotFoundError:
             mode = NEW_FILE_MODE
+        if not mode & stat.S_IWUSR:  # the mode bits, not access(): root may write anything
+            reason = "is read-only, and stays so; not saved (make it writable to save it)"
+            raise ChannelFileError(path, 0, 0, "", reason)
         target.parent.mkdir(parents=True, exist_ok=True)
         _write_atomically(target, data, mode, check_unchanged)
     except OSError as error:
@@ -255,7 +280,43 @@ def save(
     return parse(text, path, _digest(data))
 
 
+def _target(path: Path) -> Path:
+    """The file a save replaces: a symbolic link is followed only within its own folder."""
+    target = Path(os.path.realpath(path))
+    folder = Path(os.path.realpath(path.parent))
+    if target.parent != folder:
+        reason = f"is a symbolic link to {target}, outside its folder; not saved"
+        raise ChannelFileError(path, 0, 0, "", reason)
+    return target
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the folder, so compare-and-rename is one step for savers."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: the rename is still atomic, the comparison less so
+        yield
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Remove temporary files that saves of this file left behind when interrupted."""
+    now = time.time()
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - leftover.lstat().st_mtime > LEFTOVER_AGE:
+                leftover.unlink()
+
+
 def _write_atomically(target: Path, data: bytes, mode: int, check: Callable[[], None]) -> None:
+    _remove_leftovers(target)
     handle, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )
@@ -265,8 +326,9 @@ def _write_atomically(target: Path, data: bytes, mode: int, check: Callable[[], 
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        check()  # last look just before the rename, to keep the race window tiny
-        os.replace(temporary, target)
+        with _folder_lock(target.parent):  # another save's check-and-rename waits here
+            check()
+            os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -439,19 +501,22 @@ def _unknown(data: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _unknown_problem(dotted: str, text: str) -> Problem:
+def _unknown_problem(
+    dotted: str, text: str, lines: Mapping[str, int], *, hint: bool = True
+) -> Problem:
     if dotted.partition(".")[2] in TOKEN_KEYS:
         return Problem(
             dotted,
             "a token never goes in the channel file (anyone who reads it could send as you): "
             "delete this line, then sign in with `smtp-console oauth login CHANNEL`; "
             "the token goes to the secret store",
-            find_line(text, dotted),
+            lines.get(dotted) or find_line(text, dotted),
         )
     known = [f"{t}.{k}" if t else k for t, k in SETTINGS]
-    close = difflib.get_close_matches(dotted, known, n=1)
-    hint = f"; did you mean {close[0]}?" if close else ""
-    return Problem(dotted, f"is not a channel setting{hint}", find_line(text, dotted))
+    close = difflib.get_close_matches(dotted, known, n=1) if hint else []
+    guess = f"; did you mean {close[0]}?" if close else ""
+    line = lines.get(dotted) or find_line(text, dotted)
+    return Problem(dotted, f"is not a channel setting{guess}", line)
 
 
 def _values(channel: Channel) -> tuple[object, ...]:
