@@ -27,8 +27,15 @@ HIDDEN = "(hidden: not a secret source)"
 IMPLICIT_TLS_PORTS = frozenset({465})
 STARTTLS_PORTS = frozenset({25, 587})
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-NAME_RULE = "must be 1-64 letters, digits, dots, dashes or underscores"
+# Names Windows reserves for devices (with any extension): such a file cannot be shared there.
+NAME_PATTERN = re.compile(
+    r"^(?!(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\.|$))[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+    re.IGNORECASE,
+)
+NAME_RULE = (
+    "must be 1-64 letters, digits, dots, dashes or underscores, "
+    "and not a device name Windows reserves (CON, PRN, AUX, NUL, COM1, LPT1...)"
+)
 _ENV_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uffff-]+"
 # 1-63 characters, no hyphen first or last (written with lookarounds: far cheaper to compile)

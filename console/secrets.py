@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import shlex
+import signal
 import subprocess
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -228,39 +230,46 @@ def _from_command(command: str) -> str:
     )
     shown = args[0] if args else command
     try:
-        done = subprocess.run(
+        # Its own session, so that a timeout ends the helper's children too; its error
+        # output is not read, since a failing helper may print the secret there.
+        helper = subprocess.Popen(
             args,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
+            start_new_session=os.name == "posix",
         )
     except FileNotFoundError:
         raise SecretError(f"The secret command {shown!r} was not found.") from None
+    except OSError as error:
+        raise SecretError(f"The secret command {shown!r} could not run: {error.strerror}") from None
+    try:
+        output, _ = helper.communicate(timeout=COMMAND_TIMEOUT)
     except subprocess.TimeoutExpired:
+        _end_group(helper)
         raise SecretError(
             f"The secret command {shown!r} did not finish within {COMMAND_TIMEOUT:g} seconds."
         ) from None
-    except OSError as error:
-        raise SecretError(f"The secret command {shown!r} could not run: {error.strerror}") from None
-    lines = done.stdout.splitlines()
+    lines = output.splitlines()
     secret = lines[0] if lines else ""
-    if done.returncode != 0:
-        said = _last_line(done.stderr, hide=secret)
+    if helper.returncode != 0:
         raise SecretError(
-            f"The secret command {shown!r} failed with exit status {done.returncode}"
-            + (f": {said}" if said else ".")
+            f"The secret command {shown!r} failed with exit status {helper.returncode} "
+            "(its error output is not shown, as it may hold the secret: run it yourself to see)."
         )
     if not secret:
         raise SecretError(f"The secret command {shown!r} printed nothing.")
     return secret
 
 
-def _last_line(text: str, hide: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    line = lines[-1][:200] if lines else ""
-    return line.replace(hide, "****") if hide else line
+def _end_group(helper: subprocess.Popen[str]) -> None:
+    """Kill a helper that ran too long, and every process it started."""
+    if os.name == "posix":
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(helper.pid, signal.SIGKILL)
+    helper.kill()
+    helper.communicate()
 
 
 def _from_prompt(channel: Channel, ask: Callable[[str], str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -124,13 +125,39 @@ def test_command_with_shell_syntax_runs_in_a_shell() -> None:
     assert secrets.read_secret(alice("command:echo abc | tr a-z A-Z")) == "ABC"
 
 
-def test_failing_command_shows_its_error_but_never_its_output(tmp_path: Path) -> None:
-    helper = script(tmp_path, f"echo {SECRET}; echo 'vault: {SECRET} is sealed' >&2; exit 3")
+def test_failing_command_never_quotes_its_error_output(tmp_path: Path) -> None:
+    helper = script(tmp_path, f"echo 'vault: {SECRET[::-1]} {SECRET} is sealed' >&2; exit 3")
     with pytest.raises(secrets.SecretError) as caught:
         secrets.read_secret(alice(f"command:{helper}"))
     message = str(caught.value)
-    assert "exit status 3" in message and "is sealed" in message
-    assert SECRET not in message
+    assert "exit status 3" in message and "run it yourself" in message
+    assert SECRET not in message and SECRET[::-1] not in message and "sealed" not in message
+
+
+def alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+def test_a_timed_out_command_ends_its_children(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid_file = tmp_path / "child.pid"
+    helper = script(tmp_path, f"sleep 60 & echo $! > {pid_file}; wait")
+    monkeypatch.setattr(secrets, "COMMAND_TIMEOUT", 1.0)
+    with pytest.raises(secrets.SecretError, match="did not finish"):
+        secrets.read_secret(alice(f"command:{helper}"))
+    child = int(pid_file.read_text())
+    for _ in range(50):
+        if not alive(child):
+            break
+        time.sleep(0.1)
+    assert not alive(child), "the helper's child was left running"
 
 
 def test_command_not_found_empty_or_too_slow(
