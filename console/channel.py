@@ -27,15 +27,11 @@ HIDDEN = "(hidden: not a secret source)"
 IMPLICIT_TLS_PORTS = frozenset({465})
 STARTTLS_PORTS = frozenset({25, 587})
 
-# Names Windows reserves for devices (with any extension): such a file cannot be shared there.
-NAME_PATTERN = re.compile(
-    r"^(?!(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\.|$))[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-    re.IGNORECASE,
-)
-NAME_RULE = (
-    "must be 1-64 letters, digits, dots, dashes or underscores, "
-    "and not a device name Windows reserves (CON, PRN, AUX, NUL, COM1, LPT1...)"
-)
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+NAME_RULE = "must be 1-64 letters, digits, dots, dashes or underscores"
+# Device names Windows reserves (with any extension): a channel so named cannot be shared there.
+_RESERVED_NAME = re.compile(r"^(?:CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(?:\.|$)", re.IGNORECASE)
+RESERVED_RULE = "is a device name Windows reserves (CON, PRN, AUX, NUL, COM1, LPT1...)"
 _ENV_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uffff-]+"
 # 1-63 characters, no hyphen first or last (written with lookarounds: far cheaper to compile)
@@ -117,6 +113,11 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.field}: {self.reason}"
+
+
+def reserved_name(name: str) -> bool:
+    """True for a name Windows keeps for a device, so no file there may have it."""
+    return _RESERVED_NAME.match(name) is not None
 
 
 def is_address(text: str) -> bool:
@@ -289,6 +290,8 @@ def _check_identity(channel: Channel, profile: Profile) -> list[Problem]:
     problems = []
     if not NAME_PATTERN.match(channel.name):
         problems.append(Problem("name", NAME_RULE))
+    elif reserved_name(channel.name):
+        problems.append(Problem("name", RESERVED_RULE))
     if channel.provider != profile.id:
         problems.append(Problem("provider", f"is {channel.provider!r}, not {profile.id}"))
     if channel.scope not in SCOPES:

@@ -20,11 +20,16 @@ from simulator.profile import load
 OFFICE365 = load("office365")
 
 SAVER = """
-import json, sys
+import json, os, sys, time
 from dataclasses import replace
 from pathlib import Path
 from console import store
 path, who, rounds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+rename = os.replace
+def slow_rename(source, target):
+    time.sleep(0.02)  # a slow disk (or NFS): the window between check and rename widens
+    rename(source, target)
+os.replace = slow_rename
 print("ready", flush=True)
 sys.stdin.readline()
 won, lost = [], 0
@@ -51,7 +56,7 @@ def test_two_processes_saving_from_one_original_never_both_win(channels_dir: Pat
     path = save_alice(channels_dir)
     savers = [
         subprocess.Popen(
-            [sys.executable, "-c", SAVER, str(path), who, "60"],
+            [sys.executable, "-c", SAVER, str(path), who, "30"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -66,7 +71,7 @@ def test_two_processes_saving_from_one_original_never_both_win(channels_dir: Pat
         saver.stdin.flush()
     results = [json.loads(saver.communicate(timeout=300)[0]) for saver in savers]
     wins = [tuple(pair) for result in results for pair in result["won"]]
-    assert len(wins) + sum(r["lost"] for r in results) == 120
+    assert len(wins) + sum(r["lost"] for r in results) == 60
     bases = [base for base, _ in wins]
     overwritten = len(bases) - len(set(bases))  # two wins from the same original
     assert overwritten == 0, f"{overwritten} of {len(wins)} saves overwrote another"

@@ -14,12 +14,14 @@ from console.channel import (
     AUTH_METHODS,
     NAME_PATTERN,
     NAME_RULE,
+    RESERVED_RULE,
     SCOPES,
     SECURITIES,
     Channel,
     Problem,
     as_dict,
     draft,
+    reserved_name,
     secret_source_problem,
 )
 from console.commands import channels_import
@@ -143,6 +145,8 @@ def run_new(args: argparse.Namespace) -> int:
         return _fail(str(error))
     if not NAME_PATTERN.match(args.name):
         return _fail(f"--name: {NAME_RULE}")
+    if reserved_name(args.name):
+        return _fail(f"--name: {RESERVED_RULE}")
     if args.port is not None and not 0 < args.port < 65536:
         return _fail(f"--port: must be between 1 and 65535, not {args.port}")
     problem = secret_source_problem(args.secret)
