@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from dataclasses import field as setting
 from email.utils import formataddr
 from functools import cache
 from typing import Literal
@@ -110,6 +111,9 @@ class Problem:
     field: str
     reason: str
     line: int = 0
+    # The provider itself refuses this (a port it lacks, a user name it never issues):
+    # a check still runs, to show where and in what words the provider refuses it.
+    provider_refuses: bool = setting(default=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.field}: {self.reason}"
@@ -212,7 +216,8 @@ def draft(
         security = security or (same_port[0].security if same_port else _security_for(port))
     user = username if username is not None else (profile.fixed_username or "")
     if from_address is None:
-        from_address = user if profile.sender_policy == "mailbox" and is_address(user) else ""
+        own = profile.sender_policy in ("mailbox", "rewrite")
+        from_address = user if own and is_address(user) else ""
     return Channel(
         name=name,
         provider=profile.id,
@@ -283,7 +288,7 @@ def validate(channel: Channel, profile: Profile, text: str | None = None) -> lis
     ]
     if text is None:
         return problems
-    return [Problem(p.field, p.reason, find_line(text, p.field)) for p in problems]
+    return [replace(p, line=find_line(text, p.field)) for p in problems]
 
 
 def _check_identity(channel: Channel, profile: Profile) -> list[Problem]:
@@ -357,7 +362,7 @@ def _check_endpoint(server: ServerSettings, profile: Profile) -> list[Problem]:
         return []
     reason = endpoint_problem(server, profile) or ""
     same_port = any(e.port == server.port for e in offered)
-    return [Problem("server.security" if same_port else "server.port", reason)]
+    return [Problem("server.security" if same_port else "server.port", reason, 0, True)]
 
 
 def endpoint_problem(server: ServerSettings, profile: Profile) -> str | None:
@@ -392,6 +397,9 @@ def _check_auth(channel: Channel, profile: Profile) -> list[Problem]:
         problems.append(
             Problem("auth.username", f"{profile.name} expects exactly {profile.fixed_username!r}")
         )
+    elif auth.method != "xoauth2" and _wrong_shape(auth.username, profile):
+        expected = profile.credentials.username_expected
+        problems.append(Problem("auth.username", f"{profile.name} expects {expected}", 0, True))
     reason = secret_source_problem(auth.secret)
     if auth.secret == "oauth" or (auth.method in OAUTH_METHODS and channel.oauth is not None):
         if auth.method not in OAUTH_METHODS:
@@ -415,6 +423,16 @@ def _check_auth(channel: Channel, profile: Profile) -> list[Problem]:
     return problems
 
 
+def _wrong_shape(username: str, profile: Profile) -> bool:
+    """True when a user name cannot be one the provider issues (its sign-in would fail)."""
+    rules = profile.credentials
+    if not username.strip():
+        return False
+    if rules.username_is_secret and "@" in username:
+        return True  # an address where the token belongs
+    return not rules.username_fits(username)
+
+
 def _offered(profile: Profile) -> str:
     methods = [m.lower() for m in profile.mechanisms if m.lower() in AUTH_METHODS]
     return f"use {' or '.join(methods)}" if methods else "no method this console supports"
@@ -428,17 +446,22 @@ def _check_sender(channel: Channel, profile: Profile) -> list[Problem]:
     if not is_address(sender.address):
         problems.append(Problem("sender.from", f"{sender.address!r} is not an email address"))
     elif (
-        profile.sender_policy == "mailbox"
+        profile.sender_policy in ("mailbox", "rewrite")
         and auth.method != "none"
         and auth.username.strip()
         and sender.address.lower() != auth.username.lower()
         and not sender.send_as
     ):
+        outcome = (
+            f"another From is replaced with {auth.username} unless it is a verified "
+            "'Send mail as' alias of the account"
+            if profile.sender_policy == "rewrite"
+            else "another From is refused unless that mailbox has Send As rights"
+        )  # the rights: Send As at Office 365, a verified alias at Gmail
         problems.append(
             Problem(
                 "sender.from",
-                f"{profile.name} sends only as the signed-in mailbox {auth.username}; "
-                "another From is refused unless that mailbox has Send As rights "
+                f"{profile.name} sends only as the signed-in mailbox {auth.username}; {outcome} "
                 "(if it has them, set sender.send_as = true)",
             )
         )

@@ -29,6 +29,8 @@ SENDER_TEXT = {
     "mailbox": "the signed-in mailbox and the aliases it may send as",
     "domain": "any address on a verified domain (or a verified single address)",
     "any": "whatever the server's administrator allows",
+    "rewrite": "the signed-in account and its verified aliases; another sender is replaced "
+    "with the account's address, not refused (reported, unverified)",
 }
 
 SECRET_TEXT = {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
+import string
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -30,11 +32,36 @@ def simulated_account(channel: Channel, secret: str, profile: Profile) -> Accoun
         pass  # the simulated sign-in service issues the tokens this account accepts
     elif channel.auth.method == "xoauth2":
         account.tokens.append(secret)
-    elif profile.secret_kind == "app-password":
-        account.app_password, account.two_step = secret, True
     else:
-        account.password = secret
+        grant_secret(account, secret, profile)
     return account
+
+
+def grant_secret(account: Account, secret: str, profile: Profile) -> None:
+    """Give the account this secret as the provider would hold it.
+
+    Where only app passwords sign in (Gmail), a secret of another shape is the account's
+    own password on a 2-Step account: the provider answers it with its app-password refusal.
+    """
+    rules = profile.credentials
+    if rules.password_sign_in:
+        account.password = secret
+        return
+    account.two_step = True
+    if rules.is_app_password(secret):
+        account.password, account.app_password = None, secret
+    else:
+        account.password, account.app_password = secret, None
+
+
+def stand_in_secret(channel: Channel, profile: Profile) -> str:
+    """A secret of the shape the provider issues, for a rehearsal without the real one."""
+    rules = profile.credentials
+    if rules.username_is_secret and channel.auth.username:
+        return channel.auth.username
+    if rules.app_password_pattern:
+        return "".join(secrets.choice(string.ascii_lowercase) for _ in range(16))
+    return secrets.token_urlsafe(16)
 
 
 @contextlib.asynccontextmanager

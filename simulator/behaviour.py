@@ -15,6 +15,7 @@ from simulator.profile import Limits, Profile
 from simulator.state import Account, State
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_ENHANCED = re.compile(r"^(\d{3}[ -])[245]\.\d{1,3}\.\d{1,3} ", re.MULTILINE)
 _SIMPLE_FROM = re.compile(r'^\s*(?:"[^"\\]*"\s*|[^"<>,@;:\\]*)<([^<>\s,"]+@[^<>\s,"]+)>\s*$')
 _BARE_FROM = re.compile(r"^\s*([^<>\s,\"]+@[^<>\s,\"]+)\s*$")
 
@@ -71,9 +72,23 @@ class Behaviour:
         return reply is not None and not reply.is_default
 
     def text(self, key: str) -> str:
-        """The raw reply text for a key (profile first, then the RFC extras)."""
+        """The raw reply text for a key (profile first, then the RFC extras).
+
+        An RFC stand-in loses its enhanced status code at a provider that does not
+        advertise ENHANCEDSTATUSCODES (RFC 2034); the provider's own texts stay as seen.
+        """
         reply = self.profile.replies.get(key)
-        return reply.text if reply else _EXTRA_REPLIES[key]
+        text = reply.text if reply else _EXTRA_REPLIES[key]
+        if (reply is None or reply.is_default) and not self.enhanced_codes:
+            text = _ENHANCED.sub(r"\1", text)
+        return text
+
+    @cached_property
+    def enhanced_codes(self) -> bool:
+        """True when the provider advertises ENHANCEDSTATUSCODES."""
+        return self.advertises("ENHANCEDSTATUSCODES", tls=False) or self.advertises(
+            "ENHANCEDSTATUSCODES", tls=True
+        )
 
     def render(self, key: str, values: Mapping[str, object]) -> str:
         """The reply for a key with its placeholders filled (unknown ones left as written)."""
@@ -196,12 +211,17 @@ class Behaviour:
             if account is None or not (static or issued):
                 return AuthDecision("auth_token_invalid")
         else:
-            if account is None:
+            rules = self.profile.credentials
+            secret = getattr(credentials, "secret", None)
+            if account is None or not rules.username_fits(credentials.username, secret):
                 return AuthDecision("auth_failed")
             by_app = bool(account.app_password) and credentials.matches(account.app_password or "")
             by_password = bool(account.password) and credentials.matches(account.password or "")
             if not (by_app or by_password):
                 return AuthDecision("auth_failed")
+            if by_password and not by_app and not rules.password_sign_in and not account.legacy:
+                key = "auth_app_password_required" if account.two_step else "auth_failed"
+                return AuthDecision(key)
             if account.two_step and not by_app:
                 return AuthDecision("auth_app_password_required")
         if not state.smtp_auth_enabled:
@@ -228,7 +248,7 @@ class Behaviour:
         if state.send_as_denied:
             return "send_as_denied"
         policy = self.profile.sender_policy
-        if account is None or policy == "any" or account.may_send_as(address):
+        if account is None or policy in ("any", "rewrite") or account.may_send_as(address):
             return None
         if policy == "mailbox":
             return "send_as_denied"
@@ -237,6 +257,40 @@ class Behaviour:
         domain = address.rpartition("@")[2].lower()
         verified = domain in {d.lower() for d in account.verified_domains}
         return None if verified else "sender_unverified"
+
+
+def as_provider_holds(account: Account, profile: Profile) -> Account:
+    """The account as the provider keeps it (a lone app-password-shaped secret: app password)."""
+    rules = profile.credentials
+    plain = not rules.password_sign_in and not account.app_password and not account.legacy
+    if plain and rules.is_app_password(account.password):
+        account.app_password, account.password = account.password, None
+        account.two_step = True
+    return account
+
+
+def rewrite_sender(raw: bytes, account: Account) -> bytes | None:
+    """The message with a From the account may not use replaced by its own address; or None."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, body = raw.partition(b"\n\n")
+    lines = head.splitlines(keepends=True)
+    kept: list[bytes] = []
+    found = changed = False
+    for line in lines:
+        folded = line[:1] in (b" ", b"\t")
+        if folded and found:
+            continue  # a continuation of the From header being replaced
+        found = line[:5].lower() == b"from:"
+        if found:
+            text = line[5:].decode("utf-8", "replace").strip()
+            if all(account.may_send_as(a) for a in header_senders(text)):
+                found = False
+            else:
+                changed = True
+                line = f"From: {account.username}\r\n".encode()
+        kept.append(line)
+    return b"".join(kept) + sep + body if changed else None
 
 
 def header_senders(from_header: str | None) -> list[str]:

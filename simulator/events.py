@@ -19,6 +19,7 @@ EventKind = Literal[
     "control",
     "scenario",
     "signin",
+    "note",  # something the provider does quietly, such as rewriting a sender
 ]
 MASK = "****"
 log = logging.getLogger(__name__)

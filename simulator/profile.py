@@ -18,7 +18,7 @@ SCOPES: tuple[Scope, ...] = ("mailbox", "domain", "account")
 STAGES = ("connect", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "dot", "quit", "any")
 CONFIDENCES = ("DOC", "OBS", "SEC", "RFC")
 MECHANISMS = ("LOGIN", "PLAIN", "XOAUTH2", "OAUTHBEARER", "CRAM-MD5")
-SENDER_POLICIES = ("mailbox", "domain", "any")
+SENDER_POLICIES = ("mailbox", "domain", "any", "rewrite")
 RATE_MODES = ("delay", "refuse")
 DEFAULTS_FILE = "defaults.toml"
 # A {id} shape: # a digit, ~ a lowercase letter, % an uppercase hex digit, * a letter or
@@ -85,6 +85,28 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class CredentialRules:
+    """The shape a provider's sign-in must have; anything else gets its bad-credentials reply."""
+
+    username_pattern: str | None = None  # a regular expression the whole user name matches
+    username_expected: str = ""  # the same rule in words, for `channels validate`
+    username_is_secret: bool = False  # Postmark: the server token is user name and password
+    password_sign_in: bool = True  # False: only app passwords (and tokens) sign in (Gmail)
+    app_password_pattern: str | None = None  # the shape of an app password
+
+    def username_fits(self, username: str, secret: str | None = None) -> bool:
+        """True when the user name has the shape the provider issues."""
+        if self.username_pattern and not re.fullmatch(self.username_pattern, username):
+            return False
+        return not (self.username_is_secret and secret is not None and username != secret)
+
+    def is_app_password(self, secret: str | None) -> bool:
+        """True when the secret has the shape of the provider's app passwords."""
+        pattern = self.app_password_pattern
+        return bool(pattern and secret and re.fullmatch(pattern, secret))
+
+
+@dataclass(frozen=True)
 class Guide:
     """What the guide says about choosing this provider."""
 
@@ -119,6 +141,7 @@ class Profile:
     # Postmark: with an empty user name, the secret is sent as the user name too.
     secret_as_username: bool = False
     session_id: str = DEFAULT_SESSION_ID  # the shape of the {id} token (SESSION_ID_SYMBOLS)
+    credentials: CredentialRules = field(default_factory=lambda: CredentialRules())
 
     def offers(self, port: int | None, security: str) -> bool:
         """True when one of the provider's endpoints has this security (and port, if given)."""
@@ -298,7 +321,24 @@ def load_profile(path: Path, defaults: Mapping[str, Reply] | None = None) -> Pro
         path=path,
         secret_as_username=r.get("auth.secret_as_username", bool, False),
         session_id=_session_id(r),
+        credentials=_credential_rules(r),
     )
+
+
+def _credential_rules(reader: _Reader) -> CredentialRules:
+    rules = CredentialRules(
+        username_pattern=reader.get("auth.username_pattern", str, None),
+        username_expected=reader.get("auth.username_expected", str, ""),
+        username_is_secret=reader.get("auth.username_is_secret", bool, False),
+        password_sign_in=reader.get("auth.password_sign_in", bool, True),
+        app_password_pattern=reader.get("auth.app_password_pattern", str, None),
+    )
+    for name in ("username_pattern", "app_password_pattern"):
+        try:
+            re.compile(getattr(rules, name) or "")
+        except re.error as error:
+            raise reader.fail(f"auth.{name}", f"is not a regular expression: {error}") from None
+    return rules
 
 
 def _session_id(reader: _Reader) -> str:

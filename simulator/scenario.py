@@ -17,6 +17,7 @@ A scenario is a TOML file::
     send_as = ["sales@contoso.com"] # extra From addresses (mailbox providers)
     verified_domains = ["contoso.com"]  # domain-scoped providers
     two_step = false                # Gmail: a plain password needs an app password
+    legacy = false                  # Gmail: an old account whose plain password still works
 
     [limits]                        # overrides of the profile's limits
     messages_per_minute = 30        # also messages_per_second, messages_per_day,
@@ -307,6 +308,7 @@ def _account(source: _Source, raw: Mapping[str, Any], index: int) -> Account:
         send_as=table.strings("send_as"),
         verified_domains=table.strings("verified_domains"),
         two_step=table.get("two_step", bool, False),
+        legacy=table.get("legacy", bool, False),
     )
 
 

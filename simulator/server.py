@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from simulator import state as state_controls
-from simulator.behaviour import Behaviour
+from simulator.behaviour import Behaviour, as_provider_holds
 from simulator.clock import VirtualClock
 from simulator.events import MASK, Event, EventBus
 from simulator.faults import FaultConfig, Faults
@@ -90,7 +90,7 @@ class Simulator:
         self.behaviour = Behaviour(self.profile, limits, seed)
         self.state = State(oauth=OAuthState(self.clock))
         for account in [*(scenario.accounts if scenario else []), *accounts]:
-            self.state.add(account)
+            self.state.add(as_provider_holds(account, self.profile))
         for client in scenario.oauth_clients if scenario else []:
             self.state.oauth.add_client(client)
         self.state.oauth.consent = consent or (scenario.consent if scenario else "auto")
@@ -285,7 +285,7 @@ class Simulator:
 
     def add_account(self, account: Account) -> None:
         """Add (or replace) an account while the server runs."""
-        self.state.add(account)
+        self.state.add(as_provider_holds(account, self.profile))
 
     def control(self, action: str, user: str | None = None, value: str | None = None) -> None:
         """Apply a trainer or scenario control (see simulator.state.CONTROLS)."""

@@ -15,8 +15,8 @@ from functools import cached_property
 
 from aiosmtpd.smtp import SMTP
 
-from simulator import auth, wire
-from simulator.behaviour import Behaviour, header_senders
+from simulator import auth, strict, wire
+from simulator.behaviour import Behaviour, header_senders, rewrite_sender
 from simulator.clock import VirtualClock
 from simulator.events import MASK, Event, EventBus, EventKind
 from simulator.faults import Faults, SessionFaults, is_reply_text
@@ -62,6 +62,8 @@ class Transaction:
     recipients: list[str] = field(default_factory=list)
     body: bytearray | None = None  # the BDAT chunks so far; None until the first one
     size: int = 0
+    body_type: str | None = None  # MAIL FROM's BODY= value (BINARYMIME needs BDAT)
+    utf8: bool = False  # MAIL FROM declared SMTPUTF8
 
 
 class ReplyValues(dict[str, str]):
@@ -357,8 +359,8 @@ class ProviderSMTP(SMTP):
     # Greeting and TLS
 
     async def smtp_EHLO(self, arg: str | None) -> None:
-        if not arg:
-            await self.reply("syntax_error")
+        if not arg or not strict.ehlo_name_ok(arg):
+            await self.reply("ehlo_invalid_domain")
             return
         self.greeted = True
         self.transaction = Transaction()
@@ -366,8 +368,8 @@ class ProviderSMTP(SMTP):
         await self.push(self.behaviour.ehlo(self.values(), tls=self.tls, starttls_offered=offered))
 
     async def smtp_HELO(self, arg: str | None) -> None:
-        if not arg:
-            await self.reply("syntax_error")
+        if not arg or not strict.ehlo_name_ok(arg):
+            await self.reply("ehlo_invalid_domain")
             return
         self.greeted = True
         self.transaction = Transaction()
@@ -384,7 +386,7 @@ class ProviderSMTP(SMTP):
             await self.reply("syntax_error")
             return
         if self.tls or not self.greeted:
-            await self.reply("bad_sequence")
+            await self.reply("out_of_sequence" if self.greeted else "bad_sequence")
             return
         await self.reply("starttls_ready")
         await self._start_tls()
@@ -414,7 +416,7 @@ class ProviderSMTP(SMTP):
     async def smtp_AUTH(self, arg: str | None) -> None:
         state = self.services.state
         if not self.greeted or self.user is not None or self.transaction.sender:
-            await self.reply("bad_sequence")
+            await self.reply("out_of_sequence" if self.greeted else "bad_sequence")
             return
         parts = (arg or "").split()
         if not parts or len(parts) > 2:
@@ -510,18 +512,31 @@ class ProviderSMTP(SMTP):
             await self.reply("auth_required")
             return
         if self.transaction.sender:
-            await self.reply("bad_sequence")
+            await self.reply("nested_mail")
             return
         address, params = self._path(arg, "FROM:")
         if not address:
             await self.reply("syntax_error")
+            return
+        utf8 = any(p.upper() == "SMTPUTF8" for p in params.split())
+        problem = strict.address_problem(address, utf8=utf8)
+        if problem:
+            key = "bad_sender_syntax" if problem == "syntax" else "utf8_needs_smtputf8"
+            await self.reply(key, sender=address)
+            return
+        refused, body = strict.parameter_problem(
+            params, self.behaviour, tls=self.tls, command="MAIL"
+        )
+        if refused:
+            await self.reply(refused)
             return
         size = wire.size_param(params)
         limit = self.behaviour.size_limit
         if size is not None and limit is not None and size > limit:
             await self.refuse("message_too_large")
             return
-        self.transaction.sender = address
+        self.transaction.sender, self.transaction.body_type = address, body
+        self.transaction.utf8 = utf8
         refusal = self._stage_refusal("mail", 1, [address])
         if refusal:
             await self.refuse(refusal[0], **refusal[1])
@@ -531,11 +546,20 @@ class ProviderSMTP(SMTP):
     async def smtp_RCPT(self, arg: str | None) -> None:
         sender = self.transaction.sender
         if not self.greeted or not sender:
-            await self.reply("bad_sequence")
+            await self.reply("need_mail" if self.greeted else "bad_sequence")
             return
-        recipient, _ = self._path(arg, "TO:")
+        recipient, params = self._path(arg, "TO:")
         if not recipient:
             await self.reply("syntax_error")
+            return
+        problem = strict.address_problem(recipient, utf8=self.transaction.utf8)
+        if problem:
+            key = "bad_recipient_syntax" if problem == "syntax" else "utf8_needs_smtputf8"
+            await self.reply(key, recipient=recipient)
+            return
+        refused, _ = strict.parameter_problem(params, self.behaviour, tls=self.tls, command="RCPT")
+        if refused:
+            await self.reply(refused)
             return
         cap = self.behaviour.limits.recipients_per_message
         if cap is not None and len(self.transaction.recipients) >= cap:
@@ -558,10 +582,13 @@ class ProviderSMTP(SMTP):
     async def smtp_DATA(self, arg: str | None) -> None:
         transaction = self.transaction
         if not self.greeted or not transaction.sender or not transaction.recipients:
-            await self.reply("bad_sequence")
+            await self.reply(self._sequence_key())
             return
         if transaction.body is not None:
-            await self.reply("bad_sequence")  # BDAT already started this message
+            await self.reply("out_of_sequence")  # BDAT already started this message
+            return
+        if transaction.body_type == "BINARYMIME":  # RFC 3030: such a message goes with BDAT only
+            await self.reply("data_after_binarymime")
             return
         if arg:
             await self.reply("syntax_error")
@@ -605,7 +632,7 @@ class ProviderSMTP(SMTP):
         await wire.read_chunk(self._reader, size, transaction.body if keep else None)
         self.note_command(f"(chunk, {size} bytes{', last' if last else ''})")
         if not ready:
-            await self.reply("bad_sequence")
+            await self.reply(self._sequence_key())
             return
         if refusal:
             await self.refuse(refusal[0], **refusal[1])
@@ -622,6 +649,21 @@ class ProviderSMTP(SMTP):
         assert transaction.body is not None
         await self._finish(transaction, bytes(transaction.body))
 
+    def _rewritten(self, raw: bytes, sender: str, account: Account) -> tuple[bytes, str]:
+        """Gmail's handling of senders the account may not use: replaced, not refused."""
+        header = rewrite_sender(raw, account)
+        envelope = sender if not sender or account.may_send_as(sender) else account.username
+        if header is not None or envelope != sender:
+            said = wire.printable(f"{sender} -> {account.username}")
+            self.services.emit("note", self.name, f"sender rewritten, not refused: {said}")
+        return (header if header is not None else raw), envelope
+
+    def _sequence_key(self) -> str:
+        """The provider's reply to a command that comes before the one it needs."""
+        if not self.greeted:
+            return "bad_sequence"
+        return "need_mail" if not self.transaction.sender else "need_rcpt"
+
     async def _finish(self, transaction: Transaction, raw: bytes) -> None:
         assert transaction.sender is not None
         senders = [transaction.sender, *header_senders(header(raw, "From"))]
@@ -629,6 +671,8 @@ class ProviderSMTP(SMTP):
         if refusal:
             await self.refuse(refusal[0], **refusal[1])
             return
+        if self.behaviour.profile.sender_policy == "rewrite" and self.account is not None:
+            raw, transaction.sender = self._rewritten(raw, transaction.sender, self.account)
         admission = self.services.ledger.admit(self.user, len(transaction.recipients))
         if not admission.accepted:
             await self.refuse(admission.reply_key or "rate_exceeded")

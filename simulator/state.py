@@ -19,6 +19,7 @@ class Account:
     send_as: list[str] = field(default_factory=list)
     verified_domains: list[str] = field(default_factory=list)
     two_step: bool = False  # Gmail: a plain password then needs an app password
+    legacy: bool = False  # Gmail: an old account whose plain password still signs in
 
     def may_send_as(self, address: str) -> bool:
         """True when this account may put `address` in From / MAIL FROM."""

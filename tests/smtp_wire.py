@@ -8,6 +8,7 @@ import contextlib
 import re
 import ssl
 
+from simulator.behaviour import Behaviour
 from simulator.profile import Profile
 
 
@@ -81,7 +82,7 @@ def b64(text: str | bytes) -> str:
 
 def pattern(profile: Profile, key: str) -> re.Pattern[str]:
     """A regex matching the profile's reply for key, whatever its placeholders become."""
-    text = profile.reply(key).text
+    text = Behaviour(profile).text(key)  # as sent: RFC stand-ins may drop enhanced codes
     parts = re.split(r"(\{\w+\})", text)
     regex = "".join(
         re.escape(profile.host_token)

@@ -18,7 +18,7 @@ from simulator.profile import load
 from simulator.server import Simulator
 from simulator.state import Account
 
-SECRET = "Burst-secret-9"
+SECRET = "burstsecretnineq"  # 16 letters: also a Gmail app password
 
 
 def office365(**overrides: object) -> Channel:

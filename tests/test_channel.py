@@ -31,6 +31,9 @@ def good_draft(profile: Profile) -> Channel:
     """A draft a careful user would finish: a sign-in that fits the provider."""
     if profile.fixed_username or profile.secret_as_username:
         return draft(profile, "relay", from_address="news@example.com")
+    if profile.id == "amazon-ses":
+        user = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example access key id
+        return draft(profile, "ses", username=user, from_address="news@example.com")
     return draft(profile, "alice", username="alice@example.com", from_address="alice@example.com")
 
 

@@ -29,7 +29,7 @@ from simulator.profile import load, load_all
 from simulator.server import Simulator
 
 PROVIDERS = sorted(load_all())
-SECRET = "Canary-7f3e-secret"
+SECRET = "canarysecretqxzw"  # 16 letters: also a Gmail app password
 SENDER = "alice@example.com"
 RECIPIENT = "bob@example.org"
 # The check stage at which a transaction refusal of each profile stage shows up.
@@ -46,6 +46,8 @@ def channel_for(provider: str, **overrides: object) -> Channel:
     username = profile.fixed_username or SENDER
     if provider == "postmark":
         username = SECRET  # the server token is both the username and the password
+    if provider == "amazon-ses":
+        username = "AKIAIOSFODNN7EXAMPLE"  # SES user names look like access key ids
     return draft(profile, "test", username=username, from_address=SENDER, **overrides)  # type: ignore[arg-type]
 
 

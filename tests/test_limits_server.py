@@ -155,6 +155,6 @@ async def test_fourth_connection_of_a_mailbox_is_refused_at_data(frozen: Simulat
     assert (await pipes[0].message(1)).startswith("250")
     await pipes[3].send(b"MAIL FROM:<alice@contoso.com>", b"RCPT TO:<x@example.org>", b"DATA")
     *_, data = await pipes[3].replies(3)
-    assert data.startswith("432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded")
+    assert data.startswith("432 4.3.2 Concurrent connections limit exceeded")
     for pipe in pipes:
         await pipe.close()

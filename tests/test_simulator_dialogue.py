@@ -18,6 +18,7 @@ from simulator.profile import Profile, load_all
 from simulator.scenario import Scenario, TimedEvent
 from simulator.server import Simulator
 from simulator.state import Account
+from tests.accounts import SENDER, shaped
 
 START = 1_790_000_000.0  # a fixed virtual start, so dates in replies are stable
 HOST = "AM6PR04CA0018.eurprd04.prod.outlook.com"
@@ -95,7 +96,7 @@ async def test_office365_sequence_and_unknown_commands(o365: Simulator) -> None:
     await wire.reply()
     assert await wire.ask(f"MAIL FROM:<{ALICE}>") == f"503 5.5.2 Send hello first [{HOST}]"
     assert await wire.ask("FOO bar") == f"500 5.3.3 Unrecognized command 'FOO' [{HOST}]"
-    assert await wire.ask("EHLO") == f"501 5.5.4 Invalid domain name [{HOST}]"
+    assert (await wire.ask("EHLO")).startswith(f"501 5.5.4 Invalid domain name [{HOST} ")
     assert await wire.ask("QUIT") == "221 2.0.0 Service closing transmission channel"
     await wire.close()
 
@@ -228,9 +229,7 @@ async def test_office365_fourth_connection_gets_432_at_data(o365: Simulator) -> 
     fourth = wires[-1]
     assert (await fourth.ask(f"MAIL FROM:<{ALICE}>")).startswith("250")
     assert (await fourth.ask("RCPT TO:<bob@example.org>")).startswith("250")
-    assert await fourth.ask("DATA") == (
-        f"432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded [Hostname={HOST}]"
-    )
+    assert await fourth.ask("DATA") == "432 4.3.2 Concurrent connections limit exceeded"
     await wires[0].ask("QUIT")
     await wires[0].close()
     fifth = await signed_in(o365)
@@ -325,8 +324,8 @@ async def sign_in(wire: Wire, profile: Profile, user: str, password: str) -> str
 
 @pytest.mark.parametrize("profile", PROFILES.values(), ids=list(PROFILES))
 async def test_every_profile_speaks_its_own_replies(profile: Profile) -> None:
-    user = "user@example.com"
-    async with Simulator(profile, accounts=[Account(user, "secret")], clock=frozen()) as sim:
+    user, secret = shaped(profile.id)
+    async with Simulator(profile, accounts=[Account(user, secret)], clock=frozen()) as sim:
         wire = await Wire.open(sim.port)
         assert matches(profile, "greeting", await wire.reply())
         ehlo = await wire.ask("EHLO client.test")
@@ -336,7 +335,7 @@ async def test_every_profile_speaks_its_own_replies(profile: Profile) -> None:
         assert extensions(await wire.ask("EHLO client.test")) == list(profile.ehlo_after_tls)
         assert matches(profile, "auth_required", await wire.ask("MAIL FROM:<user@example.com>"))
         assert matches(profile, "auth_failed", await sign_in(wire, profile, user, "nope"))
-        assert matches(profile, "auth_ok", await sign_in(wire, profile, user, "secret"))
+        assert matches(profile, "auth_ok", await sign_in(wire, profile, user, secret))
         assert matches(profile, "mail_ok", await wire.ask("MAIL FROM:<user@example.com>"))
         assert matches(profile, "rcpt_ok", await wire.ask("RCPT TO:<someone@example.org>"))
         assert matches(profile, "data_start", await wire.ask("DATA"))
@@ -349,8 +348,8 @@ async def test_every_profile_speaks_its_own_replies(profile: Profile) -> None:
 
 @pytest.mark.parametrize("profile", PROFILES.values(), ids=list(PROFILES))
 async def test_every_profile_with_aiosmtplib(profile: Profile) -> None:
-    user = "user@example.com"
-    async with Simulator(profile, accounts=[Account(user, "secret")], clock=frozen()) as sim:
+    user, secret = shaped(profile.id)
+    async with Simulator(profile, accounts=[Account(user, secret)], clock=frozen()) as sim:
         client = aiosmtplib.SMTP(
             hostname="127.0.0.1", port=sim.port, tls_context=sim.client_ssl_context()
         )
@@ -358,8 +357,8 @@ async def test_every_profile_with_aiosmtplib(profile: Profile) -> None:
         with pytest.raises(aiosmtplib.SMTPAuthenticationError) as refused:
             await client.login(user, "nope")
         assert refused.value.code == profile.reply("auth_failed").code
-        await client.login(user, "secret")
-        await client.sendmail(user, ["someone@example.org"], "Subject: hi\r\n\r\nHello.\r\n")
+        await client.login(user, secret)
+        await client.sendmail(SENDER, ["someone@example.org"], "Subject: hi\r\n\r\nHello.\r\n")
         await client.quit()
         assert sim.mailbox.messages[0].recipients == ("someone@example.org",)
 
@@ -369,11 +368,12 @@ DOMAIN_SCOPED = [p for p in PROFILES.values() if p.sender_policy == "domain"]
 
 @pytest.mark.parametrize("profile", DOMAIN_SCOPED, ids=[p.id for p in DOMAIN_SCOPED])
 async def test_unverified_sender_is_refused_at_the_providers_stage(profile: Profile) -> None:
-    account = Account("key-user", "secret", verified_domains=["example.com"])
+    user, secret = shaped(profile.id)
+    account = Account(user, secret, verified_domains=["example.com"])
     async with Simulator(profile, accounts=[account], clock=frozen()) as sim:
         wire = await Wire.open(sim.port)
         await wire.ready(sim.port, sim.client_ssl_context())
-        assert matches(profile, "auth_ok", await sign_in(wire, profile, "key-user", "secret"))
+        assert matches(profile, "auth_ok", await sign_in(wire, profile, user, secret))
         stage = profile.reply("sender_unverified").stage
         replies = [await wire.ask("MAIL FROM:<news@other.org>")]
         if replies[-1].startswith("250"):
@@ -394,8 +394,8 @@ async def test_unverified_sender_is_refused_at_the_providers_stage(profile: Prof
 
 @pytest.mark.parametrize("profile", PROFILES.values(), ids=list(PROFILES))
 async def test_every_profile_with_smtplib(profile: Profile) -> None:
-    user = "user@example.com"
-    async with Simulator(profile, accounts=[Account(user, "secret")], clock=frozen()) as sim:
+    user, secret = shaped(profile.id)
+    async with Simulator(profile, accounts=[Account(user, secret)], clock=frozen()) as sim:
         context = sim.client_ssl_context()
 
         def conversation() -> int:
@@ -403,12 +403,12 @@ async def test_every_profile_with_smtplib(profile: Profile) -> None:
                 client.starttls(context=context)
                 with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
                     client.login(user, "nope")
-                client.login(user, "secret")
-                client.sendmail(user, ["someone@example.org"], "Subject: hi\r\n\r\nHello.\r\n")
+                client.login(user, secret)
+                client.sendmail(SENDER, ["someone@example.org"], "Subject: hi\r\n\r\nHello.\r\n")
                 return refused.value.smtp_code
 
         assert await asyncio.to_thread(conversation) == profile.reply("auth_failed").code
-        assert sim.mailbox.messages[0].envelope_from == user
+        assert sim.mailbox.messages[0].envelope_from == SENDER
 
 
 async def test_session_tokens_have_each_providers_shape() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import secrets as tokens
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -120,11 +119,10 @@ def load_channel(
     except ProfileError as error:
         raise UsageError(str(error)) from None
     problems = channel.problems(profile)
-    # A port the provider does not have is what the check itself shows: no answer there.
-    missing = endpoint_problem(channel.channel.server, profile)
-    if missing and any(p.reason == missing for p in problems):
-        print(f"note: {missing}; checking it anyway", file=sys.stderr)
-        problems = [p for p in problems if p.reason != missing]
+    # What the provider itself refuses, the check shows: where, and in the provider's words.
+    for problem in (p for p in problems if p.provider_refuses):
+        print(f"note: {problem}; checking it anyway", file=sys.stderr)
+    problems = [p for p in problems if not p.provider_refuses]
     if problems:
         lines = [f"{path}:{p.line}: {p}" if p.line else f"{path}: {p}" for p in problems]
         if not anyway:
@@ -160,7 +158,9 @@ def obtain_secret(channel: Channel, *, from_stdin: bool, simulate: bool) -> str:
             "this rehearsal signs in with a stand-in secret",
             file=sys.stderr,
         )
-        return tokens.token_urlsafe(16)
+        from console.rehearse import stand_in_secret
+
+        return stand_in_secret(channel, load(channel.provider))
 
 
 def scenario_for(value: str | None) -> Scenario | None:

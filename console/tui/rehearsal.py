@@ -8,16 +8,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from console.channel import Channel, allows_anonymous
+from console.rehearse import grant_secret
 from simulator.state import Account
 
 if TYPE_CHECKING:
     from console.check import Target
     from simulator.events import Event
+    from simulator.profile import Profile
     from simulator.server import Simulator
 
 # A stand-in secret for rehearsals when none is typed: the simulated account is
 # made with it, so the real secret is never needed to rehearse.
 REHEARSAL_SECRET = "rehearsal-secret"
+REHEARSAL_APP_PASSWORD = "rehearsalsecrets"  # where only app passwords sign in (16 letters)
 PER_USER = {
     "rotate_password",
     "revoke_app_password",
@@ -85,6 +88,11 @@ TOGGLES: tuple[Toggle, ...] = (
 )
 
 
+def rehearsal_secret(profile: Profile) -> str:
+    """The stand-in secret for this provider, in the shape it issues."""
+    return REHEARSAL_APP_PASSWORD if profile.credentials.app_password_pattern else REHEARSAL_SECRET
+
+
 class Rehearsal:
     """One running simulator for the channel's provider, restarted when the provider changes."""
 
@@ -137,7 +145,7 @@ class Rehearsal:
         """Ready the running simulator for the channel; the target a rehearsal check aims at it."""
         from console.tui.checking import simulated_target
 
-        secret = typed_secret or REHEARSAL_SECRET
+        secret = typed_secret or rehearsal_secret(simulator.profile)
         self.prepare(channel, secret)
         sent = secret + "-wrong" if "wrong-password" in self.active else secret
         return simulated_target(channel, simulator, sent)
@@ -146,7 +154,7 @@ class Rehearsal:
         """Make the channel's sign-in a valid account, unless the trainer rotated its password."""
         if self.simulator is None:
             return
-        secret = typed_secret or REHEARSAL_SECRET
+        secret = typed_secret or rehearsal_secret(self.simulator.profile)
         # A relay that trusts the network (the company's own server) needs no account.
         relay = channel.auth.method == "none" and allows_anonymous(self.simulator.profile)
         if relay != self.simulator.state.anonymous_relay:
@@ -165,7 +173,7 @@ class Rehearsal:
         if domain and domain not in account.verified_domains:
             account.verified_domains.append(domain)
         if "password-rotated" not in self.active:
-            account.password = secret
+            grant_secret(account, secret, self.simulator.profile)
             account.tokens = [secret]
 
     def toggle(self, toggle_id: str, on: bool, user: str | None) -> str:
