@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import copy
 import secrets
 import string
 from collections.abc import AsyncIterator
@@ -13,7 +15,7 @@ from console.target import Target
 from simulator.clock import VirtualClock
 from simulator.profile import Profile
 from simulator.profile import load as load_profile_by_id
-from simulator.scenario import Scenario
+from simulator.scenario import Scenario, TimedEvent
 from simulator.server import Simulator
 from simulator.state import Account
 
@@ -71,9 +73,16 @@ async def simulated(
     scenario: Scenario | None = None,
     *,
     clock: VirtualClock | None = None,
+    at: float | None = None,
 ) -> AsyncIterator[Simulator]:
-    """A running simulator of the channel's provider that accepts the channel's sign-in."""
+    """A running simulator of the channel's provider that accepts the channel's sign-in.
+
+    With a lesson, its main account signs in as the channel does, and the lesson is
+    moved on to `at` (by default to just after its first event, where its failure shows).
+    """
     profile = load_profile_by_id(channel.provider)
+    if scenario is not None and scenario.provider == profile.id:
+        scenario = for_channel(scenario, channel, secret, profile)
     # A scenario that defines the channel's own user decides how that sign-in fares.
     scripted = {a.username.lower() for a in scenario.accounts} if scenario else set()
     mine = channel.auth.username.lower() in scripted or channel.auth.method == "none"
@@ -96,7 +105,52 @@ async def simulated(
     async with simulator:
         if channel.auth.method == "none" and allows_anonymous(profile):
             simulator.control("relay_open")
+        if scenario is not None:
+            await move_to(simulator, failure_point(scenario) if at is None else at)
         yield simulator
+
+
+def for_channel(scenario: Scenario, channel: Channel, secret: str, profile: Profile) -> Scenario:
+    """The lesson played against the channel: its main account becomes the channel's sign-in."""
+    if not scenario.accounts or channel.auth.method == "none":
+        return scenario
+    main, user = scenario.accounts[0], channel.auth.username
+    account = copy.deepcopy(main)
+    account.username = user
+    if channel.auth.method == "xoauth2":
+        account.tokens = [secret]
+    else:
+        account.password = account.app_password = None
+        grant_secret(account, secret, profile)
+        account.two_step = account.two_step or main.two_step
+    address = channel.sender.address
+    if address and not account.may_send_as(address):
+        account.send_as.append(address)
+    others = [a for a in scenario.accounts[1:] if a.username.lower() != user.lower()]
+
+    def mine(event: TimedEvent) -> TimedEvent:
+        same = event.user is not None and event.user.lower() == main.username.lower()
+        return replace(event, user=user) if same else event
+
+    events = [mine(e) for e in scenario.events]
+    return replace(scenario, accounts=[account, *others], events=events)
+
+
+def failure_point(scenario: Scenario) -> float:
+    """When a lesson's failure shows: a second after its first event (0 without events)."""
+    return min(e.at for e in scenario.events) + 1 if scenario.events else 0.0
+
+
+async def move_to(simulator: Simulator, at: float) -> None:
+    """Jump the lesson's clock to `at` seconds in and let its events due by then happen."""
+    if at <= 0:
+        return
+    for _ in range(3):  # the scenario task first takes its start time from the clock
+        await asyncio.sleep(0)
+    simulator.clock.advance(seconds=at)
+    due = sum(1 for e in (simulator.scenario.events if simulator.scenario else []) if e.at <= at)
+    for _ in range(4 * due + 4):  # each due event wakes the scenario task once more
+        await asyncio.sleep(0)
 
 
 def retarget(target: Target, simulator: Simulator) -> Target:

@@ -112,6 +112,7 @@ class Simulator:
         self._services: Services | None = None
         self._scenario_task: asyncio.Task[None] | None = None
         self._silent: set[asyncio.BaseTransport] = set()
+        self.started_at = self.clock.now()
         self.unserved_reason: str | None = None  # why tls_port is held but never answered
         # A port the provider does not have (a rehearsed channel's): held, never answered.
         self.silent_port, self.silent_reason = silent_port, silent_reason
@@ -130,6 +131,7 @@ class Simulator:
 
     async def start(self) -> None:
         """Listen on host:port (and tls_port for implicit TLS); returns once listening."""
+        self.started_at = self.clock.now()  # a lesson's time counts from here
         loop = asyncio.get_running_loop()
         names = ["localhost", "127.0.0.1", "::1", self.host, self.profile.host_token]
         self._tls = TLSMaterial([*names, *(e.host for e in self.profile.endpoints)])

@@ -19,7 +19,7 @@ from console.rehearse import simulated_account
 from simulator.profile import load
 from simulator.server import Simulator, in_background
 
-SECRET = "Export-Test-Secret-41"
+SECRET = "exporttestsecret"  # 16 letters: also a Gmail app password
 VARIABLE = "SMTP_EXPORT_TEST_SECRET"
 USERS = {"office365": "alice@contoso.com", "gmail": "alice@example.com", "custom": "app"}
 

@@ -162,7 +162,7 @@ async def _burst(
     # A frozen virtual clock that the pacer moves forward: simulated minutes take no real time.
     clock = VirtualClock(speed=0)
     try:
-        async with simulated(channel, secret, scenario, clock=clock) as simulator:
+        async with simulated(channel, secret, scenario, clock=clock, at=args.at) as simulator:
             if channel.signs_in_with_oauth:
                 from console.oauth.rehearsal import rehearsal_token
 

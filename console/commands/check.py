@@ -22,6 +22,7 @@ from simulator.profile import ProfileError, load
 # Imported where used: a live check needs neither the simulator nor, mostly, the keyring.
 if TYPE_CHECKING:
     from simulator.scenario import Scenario
+    from simulator.server import Simulator
 
 
 class UsageError(Exception):
@@ -84,6 +85,31 @@ def add_simulate_option(parser: argparse.ArgumentParser) -> None:
         help="run against the built-in simulator of the channel's provider "
         "(optionally a scenario file or lesson name)",
     )
+    parser.add_argument(
+        "--at",
+        type=lesson_time,
+        metavar="TIME",
+        help="with a lesson: how far into it to run, e.g. 12m (default: just after its "
+        "first event, where its failure shows)",
+    )
+
+
+def lesson_line(scenario: Scenario, simulator: Simulator) -> str:
+    """Which lesson runs against the channel, and how far into it."""
+    elapsed = int(simulator.clock.now() - simulator.started_at)
+    minutes, seconds = divmod(elapsed, 60)
+    title = scenario.title or str(scenario.path or "scenario")
+    return f"lesson: {title}, {minutes}m{seconds:02d}s in, signing in as the channel does"
+
+
+def lesson_time(text: str) -> float:
+    """--at: a duration such as 90s, 12m or 1h30m."""
+    from simulator.scenario import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
 
 
 def add_secret_options(parser: argparse.ArgumentParser) -> None:
@@ -226,7 +252,9 @@ async def _check(
     from console.rehearse import retarget, simulated
 
     try:
-        async with simulated(channel, secret, scenario) as simulator:
+        async with simulated(channel, secret, scenario, at=args.at) as simulator:
+            if scenario is not None and not args.json:
+                print(lesson_line(scenario, simulator), file=sys.stderr)
             if channel.signs_in_with_oauth:
                 from console.oauth.rehearsal import rehearsal_token
 

@@ -346,9 +346,30 @@ def _announce(simulator: Simulator, log: EventLog) -> None:
         title = scenario.title or scenario.path or ""
         lines.append(f"scenario: {title} (clock speed {simulator.clock.speed:g})")
         lines.extend(f"  {text}" for text in scenario.description.strip().splitlines())
+        lines.extend(rehearsal_credentials(scenario))
     lines.append("Press Ctrl-C to stop.")
     for text in lines:
         log.line(text)
+
+
+def rehearsal_credentials(scenario: Scenario) -> list[str]:
+    """Each lesson account's user name and sign-in, for a trainer to type into a client.
+
+    These are the lesson's own made-up credentials, not anyone's secrets; they are shown
+    here and never written into a channel file.
+    """
+    if not scenario.accounts:
+        return []
+    lines = ["rehearsal credentials (made up for this lesson; keep them out of channel files):"]
+    for account in scenario.accounts:
+        said = [f"password {account.password}"] if account.password else []
+        if account.app_password:
+            said.append(f"app password {account.app_password}")
+        said += [f"token {token}" for token in account.tokens]
+        if account.two_step:
+            said.append("2-Step Verification on")
+        lines.append(f"  {account.username}: {'; '.join(said) or 'no secret'}")
+    return lines
 
 
 def address(host: str, port: int | None) -> str:
