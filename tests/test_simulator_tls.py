@@ -17,6 +17,7 @@ from simulator.server import Simulator
 from simulator.state import Account
 
 GMAIL_USER = "ana@example.com"
+GMAIL_APP_PASSWORD = "abcdefghijklmnop"  # Gmail signs in with an app password only
 
 
 async def test_ca_file_is_written_where_asked_and_verifies(tmp_path: Path) -> None:
@@ -71,7 +72,7 @@ async def test_a_failed_handshake_closes_its_session_at_once() -> None:
 
 
 async def test_implicit_tls_port_lists_auth_at_once() -> None:
-    account = Account(GMAIL_USER, "pw")
+    account = Account(GMAIL_USER, GMAIL_APP_PASSWORD)
     async with Simulator("gmail", tls_port=0, accounts=[account]) as sim:
         assert sim.tls_port and sim.tls_port != sim.port
         wire = await Wire.open(sim.tls_port, tls=sim.client_ssl_context())
@@ -79,26 +80,26 @@ async def test_implicit_tls_port_lists_auth_at_once() -> None:
         ehlo = await wire.ask("EHLO client.test")
         assert "250-AUTH LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH" in ehlo
         assert "STARTTLS" not in ehlo
-        assert await wire.login(GMAIL_USER, "pw") == "235 2.7.0 Accepted"
+        assert await wire.login(GMAIL_USER, GMAIL_APP_PASSWORD) == "235 2.7.0 Accepted"
         await wire.close()
 
 
 async def test_implicit_tls_with_aiosmtplib_and_smtplib() -> None:
-    account = Account(GMAIL_USER, "pw")
+    account = Account(GMAIL_USER, GMAIL_APP_PASSWORD)
     async with Simulator("gmail", tls_port=0, accounts=[account]) as sim:
         context = sim.client_ssl_context()
         client = aiosmtplib.SMTP(
             hostname="127.0.0.1", port=sim.tls_port, use_tls=True, tls_context=context
         )
         await client.connect()
-        await client.login(GMAIL_USER, "pw")
+        await client.login(GMAIL_USER, GMAIL_APP_PASSWORD)
         await client.sendmail(GMAIL_USER, ["x@example.org"], "Subject: a\r\n\r\nA\r\n")
         await client.quit()
 
         def with_smtplib() -> None:
             assert sim.tls_port is not None
             with smtplib.SMTP_SSL("127.0.0.1", sim.tls_port, context=context, timeout=5) as s:
-                s.login(GMAIL_USER, "pw")
+                s.login(GMAIL_USER, GMAIL_APP_PASSWORD)
                 s.sendmail(GMAIL_USER, ["y@example.org"], "Subject: b\r\n\r\nB\r\n")
 
         await asyncio.to_thread(with_smtplib)
@@ -109,7 +110,7 @@ async def test_implicit_tls_with_aiosmtplib_and_smtplib() -> None:
 
 
 async def test_gmail_requires_starttls_before_mail() -> None:
-    async with Simulator("gmail", accounts=[Account(GMAIL_USER, "pw")]) as sim:
+    async with Simulator("gmail", accounts=[Account(GMAIL_USER, GMAIL_APP_PASSWORD)]) as sim:
         wire = await Wire.open(sim.port)
         await wire.reply()
         ehlo = await wire.ask("EHLO client.test")
