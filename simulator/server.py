@@ -131,7 +131,6 @@ class Simulator:
 
     async def start(self) -> None:
         """Listen on host:port (and tls_port for implicit TLS); returns once listening."""
-        self.started_at = self.clock.now()  # a lesson's time counts from here
         loop = asyncio.get_running_loop()
         names = ["localhost", "127.0.0.1", "::1", self.host, self.profile.host_token]
         self._tls = TLSMaterial([*names, *(e.host for e in self.profile.endpoints)])
@@ -175,9 +174,10 @@ class Simulator:
         except BaseException:
             await self.stop()
             raise
+        self.started_at = self.clock.now()  # a lesson's time counts from here
         if self.scenario is not None and self.scenario.events:
             self._scenario_task = asyncio.create_task(
-                play(self.scenario.events, self, start=self.clock.now(), announce=self._announce)
+                play(self.scenario.events, self, start=self.started_at, announce=self._announce)
             )
 
     async def _listen_silently(self, loop: asyncio.AbstractEventLoop, port: int, why: str) -> int:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from console.check import Target
     from simulator.events import Event
     from simulator.profile import Profile
+    from simulator.scenario import Scenario, TimedEvent
     from simulator.server import Simulator
 
 # A stand-in secret for rehearsals when none is typed: the simulated account is
@@ -37,6 +38,10 @@ PER_USER = {
 }
 
 
+O365, GMAIL = ("office365",), ("gmail",)
+OAUTH = ("office365", "gmail")  # the providers with OAuth sign-in
+
+
 @dataclass(frozen=True)
 class Toggle:
     """A behaviour a trainer switches on and off."""
@@ -45,6 +50,7 @@ class Toggle:
     label: str
     on: tuple[str, ...]
     off: tuple[str, ...]
+    providers: tuple[str, ...] = ()  # the providers that have this behaviour (empty: all)
 
 
 TOGGLES: tuple[Toggle, ...] = (
@@ -57,35 +63,64 @@ TOGGLES: tuple[Toggle, ...] = (
         (),
     ),
     Toggle(
-        "smtp-auth-disabled", "SMTP AUTH disabled", ("disable_smtp_auth",), ("enable_smtp_auth",)
+        "smtp-auth-disabled",
+        "SMTP AUTH disabled",
+        ("disable_smtp_auth",),
+        ("enable_smtp_auth",),
+        O365,
     ),
     Toggle("throttle", "Throttle now", ("throttle",), ("reset_limits",)),
     Toggle("quota", "Quota used up", ("use_up_quota",), ("reset_limits",)),
     Toggle("greylisting", "Greylisting", ("greylisting_on",), ("greylisting_off",)),
     Toggle("tls-missing", "TLS missing", ("starttls_off",), ("starttls_on",)),
-    Toggle("send-as-denied", "Send-as denied", ("deny_send_as",), ("allow_send_as",)),
+    Toggle(
+        "send-as-denied", "Send-as denied", ("deny_send_as",), ("allow_send_as",), ("office365",)
+    ),
     # OAuth sign-in (Office 365 and Gmail): the identity provider's failures.
-    Toggle("refresh-revoked", "Refresh token revoked", ("revoke_refresh_token",), ()),
-    Toggle("refresh-idle", "Refresh token idle 90 days", ("refresh_token_idle",), ()),
-    Toggle("consent-withdrawn", "Consent withdrawn", ("withdraw_consent",), ("give_consent",)),
+    Toggle("refresh-revoked", "Refresh token revoked", ("revoke_refresh_token",), (), OAUTH),
+    Toggle("refresh-idle", "Refresh token idle 90 days", ("refresh_token_idle",), (), O365),
+    Toggle(
+        "consent-withdrawn", "Consent withdrawn", ("withdraw_consent",), ("give_consent",), OAUTH
+    ),
     Toggle(
         "conditional-access",
         "Conditional Access block",
         ("conditional_access_on",),
         ("conditional_access_off",),
+        O365,
     ),
-    Toggle("mfa-required", "MFA required", ("require_mfa",), ("mfa_satisfied",)),
+    Toggle("mfa-required", "MFA required", ("require_mfa",), ("mfa_satisfied",), O365),
     Toggle(
         "mailbox-smtp-auth-off",
         "SMTP AUTH off for mailbox",
         ("disable_smtp_auth_mailbox",),
         ("enable_smtp_auth_mailbox",),
+        O365,
     ),
-    Toggle("testing-expiry", "Google Testing app: 7 days", ("testing_mode_expiry",), ()),
-    Toggle("slow-down", "Device code: slow down", ("slow_down",), ()),
-    Toggle("device-code-expired", "Device code expired", ("expire_device_codes",), ()),
-    Toggle("sign-in-manual", "Sign-in waits for approval", ("sign_in_manual",), ("sign_in_auto",)),
+    Toggle("testing-expiry", "Google Testing app: 7 days", ("testing_mode_expiry",), (), GMAIL),
+    Toggle("slow-down", "Device code: slow down", ("slow_down",), (), O365),
+    Toggle("device-code-expired", "Device code expired", ("expire_device_codes",), (), O365),
+    Toggle(
+        "sign-in-manual",
+        "Sign-in waits for approval",
+        ("sign_in_manual",),
+        ("sign_in_auto",),
+        OAUTH,
+    ),
+    Toggle(
+        "security-defaults",
+        "Security Defaults",
+        ("security_defaults_on",),
+        ("security_defaults_off",),
+        O365,
+    ),
+    Toggle("app-password-revoked", "App password gone", ("revoke_app_password",), (), GMAIL),
 )
+
+
+def toggles_for(provider: str | None) -> tuple[Toggle, ...]:
+    """The trainer toggles that exist at this provider, in a fixed order."""
+    return tuple(t for t in TOGGLES if not t.providers or provider in t.providers)
 
 
 def rehearsal_secret(profile: Profile) -> str:
@@ -101,6 +136,11 @@ class Rehearsal:
         self.active: set[str] = set()
         self._clock_start, self._clock_speed = clock_start, clock_speed
         self._listeners: list[Callable[[Event], None]] = []
+        self.lesson: Scenario | None = None  # the lesson the simulator plays, if any
+        self.lesson_name = ""
+        self._speed = clock_speed  # the lesson clock's speed while not paused
+        self._channel: Channel | None = None
+        self._typed = ""
         self._unsubscribe: list[Callable[[], None]] = []
         self._lock = asyncio.Lock()
 
@@ -124,6 +164,7 @@ class Rehearsal:
             if self.simulator and self.simulator.profile.id == provider:
                 return self.simulator
             await self.stop()
+            self.lesson, self.lesson_name = None, ""
             clock = VirtualClock(speed=self._clock_speed, start=self._clock_start)
             simulator = Simulator(provider, host="127.0.0.1", port=0, tls_port=0, clock=clock)
             await simulator.start()
@@ -131,6 +172,81 @@ class Rehearsal:
             self.active.clear()
             self._unsubscribe = [simulator.subscribe(listener) for listener in self._listeners]
             return simulator
+
+    async def start_lesson(
+        self, name: str, channel: Channel | None = None, typed_secret: str = ""
+    ) -> Simulator:
+        """Run a ready lesson from its start; its main account signs in as the channel does."""
+        from console.rehearse import for_channel
+        from simulator.clock import VirtualClock
+        from simulator.profile import load
+        from simulator.scenario import load_scenario, resolve_scenario
+        from simulator.server import Simulator
+
+        lesson = load_scenario(resolve_scenario(name))
+        if channel is not None and channel.provider == lesson.provider:
+            profile = load(lesson.provider)
+            secret = typed_secret or rehearsal_secret(profile)
+            lesson = for_channel(lesson, channel, secret, profile)
+        self._channel, self._typed = channel, typed_secret
+        async with self._lock:
+            await self.stop()
+            clock = VirtualClock(speed=lesson.clock_speed, start=self._clock_start)
+            simulator = Simulator(lesson.provider, tls_port=0, scenario=lesson, clock=clock)
+            await simulator.start()
+            self.simulator, self.lesson, self.lesson_name = simulator, lesson, name
+            self._speed = lesson.clock_speed
+            self.active.clear()
+            self._unsubscribe = [simulator.subscribe(listener) for listener in self._listeners]
+            return simulator
+
+    @property
+    def elapsed(self) -> float:
+        """Virtual seconds since the simulator (and its lesson) started."""
+        simulator = self.simulator
+        return simulator.clock.now() - simulator.started_at if simulator else 0.0
+
+    @property
+    def paused(self) -> bool:
+        """True while the virtual clock stands still."""
+        return self.simulator is not None and self.simulator.clock.speed == 0
+
+    def pause(self) -> bool:
+        """Stop or restart the virtual clock; True when it is now paused."""
+        if self.simulator is None:
+            return False
+        clock = self.simulator.clock
+        if clock.speed:
+            self._speed, clock.speed = clock.speed, 0
+        else:
+            clock.speed = self._speed or 1.0
+        return clock.speed == 0
+
+    def next_event(self) -> TimedEvent | None:
+        """The lesson's next event still to come, or None."""
+        if self.lesson is None:
+            return None
+        due = [e for e in self.lesson.events if e.at > self.elapsed + 0.001]
+        return min(due, key=lambda e: e.at) if due else None
+
+    async def step(self) -> TimedEvent | None:
+        """Move the clock on to the lesson's next event and let it happen; that event."""
+        event = self.next_event()
+        if event is None or self.simulator is None:
+            return None
+        # A second past it: the lesson's own start may lag the simulator's by a moment.
+        self.simulator.clock.advance(seconds=event.at - self.elapsed + 1)
+        for _ in range(8):  # the scenario task wakes and applies the event
+            await asyncio.sleep(0)
+        return event
+
+    async def reset(self) -> Simulator | None:
+        """Start the simulator afresh: the lesson from its beginning, toggles off."""
+        if self.lesson_name:
+            return await self.start_lesson(self.lesson_name, self._channel, self._typed)
+        provider = self.provider
+        await self.stop()
+        return await self.start(provider) if provider else None
 
     async def stop(self) -> None:
         """Stop the simulator."""
@@ -163,6 +279,8 @@ class Rehearsal:
             return
         username = channel.auth.username
         account = self.simulator.state.account(username)
+        if account is not None and self.lesson is not None:
+            return  # the lesson decides how this sign-in fares (it made this account)
         if account is None:
             account = Account(username=username, send_as=[channel.sender.address])
             self.simulator.add_account(account)
@@ -186,8 +304,7 @@ class Rehearsal:
             self.simulator.control(action, user if per_user else None)
             if action == "reset_limits":
                 self._reapply_limits(user)
-        state = "on" if on else "off"
-        return f"{toggle.label}: {state}"
+        return f"{toggle.label}: {'on' if on else 'off'}"
 
     def _reapply_limits(self, user: str | None) -> None:
         # reset_limits clears both limit toggles; put back the one still on.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.lazy import Lazy
 
@@ -27,6 +28,13 @@ if TYPE_CHECKING:
 
 class RehearsePane(Horizontal):
     """Keeps a simulator on the channel's provider and checks the channel against it."""
+
+    BINDINGS = [
+        Binding("l", "choose_lesson", "Lesson", id="rehearse.lesson", tooltip="Play a lesson"),
+        Binding("p", "pause", "Pause", id="rehearse.pause", tooltip="Stop or restart the clock"),
+        Binding("n", "step", "Next event", id="rehearse.step", tooltip="Jump to the next event"),
+        Binding("r", "reset", "Reset", id="rehearse.reset", tooltip="Start the simulator afresh"),
+    ]
 
     def __init__(
         self,
@@ -71,18 +79,67 @@ class RehearsePane(Horizontal):
             self.notify(f"The simulator did not start: {error}", severity="error")
             return
         for trainer in self.query(TrainerPanel):
-            trainer.reset()
+            trainer.reset(provider)
         self.tick_clock()
 
     def tick_clock(self) -> None:
-        """Show the simulator, its address and its virtual time."""
-        simulator = self.rehearsal.simulator
+        """Show the simulator, its address, its virtual time and the lesson's progress."""
+        rehearsal, simulator = self.rehearsal, self.rehearsal.simulator
         if simulator is None:
             return
         stamp = simulator.clock.datetime().strftime("%a %d %b %H:%M:%S")
+        state = "paused" if rehearsal.paused else f"running x{simulator.clock.speed:g}"
+        clock = f"{stamp}\nclock: {state}"
+        if rehearsal.lesson is not None:
+            minutes, seconds = divmod(int(rehearsal.elapsed), 60)
+            upcoming = rehearsal.next_event()
+            after = "no more events" if upcoming is None else f"next at {int(upcoming.at) // 60}m"
+            clock += f"\nlesson {rehearsal.lesson_name}\n{minutes}m{seconds:02d}s in; {after}"
         for trainer in self.query(TrainerPanel):
             trainer.show_status(f"[b]{simulator.profile.name}[/b]\n127.0.0.1:{simulator.port}")
-            trainer.show_clock(f"{stamp} (x{simulator.clock.speed:g})")
+            trainer.show_clock(clock)
+
+    @work(exclusive=True, group="simulator")
+    @notify_errors("Choosing a lesson")
+    async def action_choose_lesson(self) -> None:
+        """Pick a ready lesson and play it against the channel's sign-in."""
+        from console.tui.screens.lessons import LessonScreen
+
+        name = await self.app.push_screen_wait(LessonScreen())
+        if not name:
+            return
+        simulator = await self.rehearsal.start_lesson(name, self.channel, self.typed_secret())
+        self.simulated_provider = simulator.profile.id
+        for trainer in self.query(TrainerPanel):
+            trainer.reset(simulator.profile.id)
+        self.tick_clock()
+        self.notify(f"Lesson {name} started from 0m; clock running", title="Lesson")
+
+    def action_pause(self) -> None:
+        """Stop the virtual clock, or start it again."""
+        paused = self.rehearsal.pause()
+        self.tick_clock()
+        self.notify("clock paused" if paused else "clock running", title="Simulator")
+
+    @work(exclusive=True, group="simulator")
+    async def action_step(self) -> None:
+        """Jump the clock to the lesson's next event."""
+        event = await self.rehearsal.step()
+        self.tick_clock()
+        if event is None:
+            self.notify("No event left in this lesson.", title="Lesson")
+        else:
+            self.notify(event.note or event.action, title=f"At {int(event.at) // 60}m")
+
+    @work(exclusive=True, group="simulator")
+    @notify_errors("Resetting the simulator")
+    async def action_reset(self) -> None:
+        """Start the simulator afresh (the lesson from its start), every toggle off."""
+        simulator = await self.rehearsal.reset()
+        for trainer in self.query(TrainerPanel):
+            trainer.reset(simulator.profile.id if simulator else None)
+        self.tick_clock()
+        self.notify("Simulator reset: clock at 0, every toggle off", title="Simulator")
 
     @on(TrainerToggled)
     def trainer_toggled(self, message: TrainerToggled) -> None:

@@ -6,9 +6,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import SelectionList, Static
+from textual.widgets.selection_list import Selection
 
 from console.tui.messages import TrainerToggled
-from console.tui.rehearsal import TOGGLES
+from console.tui.rehearsal import TOGGLES, Toggle, toggles_for
 
 
 class TrainerPanel(Vertical):
@@ -17,7 +18,7 @@ class TrainerPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("Simulator starting...", id="sim-status")
         yield Static(id="sim-clock")
-        yield SelectionList[str](*[(t.label, t.id) for t in TOGGLES], id="trainer-toggles")
+        yield SelectionList[str](*_selections(toggles_for("office365")), id="trainer-toggles")
 
     def on_mount(self) -> None:
         self.border_title = "Simulator"
@@ -32,15 +33,38 @@ class TrainerPanel(Vertical):
         """The virtual clock."""
         self.query_one("#sim-clock", Static).update(text)
 
-    def reset(self) -> None:
-        """Clear every toggle (a new simulator starts clean)."""
+    def reset(self, provider: str | None = None) -> None:
+        """Clear every toggle (a new simulator starts clean); list the provider's own."""
         self._selected = set()
+        toggles = self.query_one("#trainer-toggles", SelectionList)
         with self.prevent(SelectionList.SelectedChanged):
-            self.query_one("#trainer-toggles", SelectionList).deselect_all()
+            toggles.deselect_all()
+            wanted = [t.id for t in toggles_for(provider)] if provider else []
+            listed = [toggles.get_option_at_index(i).id for i in range(toggles.option_count)]
+            if wanted and wanted != listed:
+                toggles.clear_options()
+                toggles.add_options(_selections(toggles_for(provider)))
+                toggles.highlighted = 0
+            for index in range(toggles.option_count):
+                option = toggles.get_option_at_index(index)
+                if option.id is not None:
+                    toggles.replace_option_prompt(option.id, f"{self._labels[option.id]}: off")
 
     @on(SelectionList.SelectedChanged, "#trainer-toggles")
     def changed(self, event: SelectionList.SelectedChanged[str]) -> None:
         selected = set(event.selection_list.selected)
         for toggle_id in sorted(selected ^ self._selected):
             self.post_message(TrainerToggled(toggle_id, toggle_id in selected))
+            label = self._labels.get(toggle_id, toggle_id)
+            state = "on" if toggle_id in selected else "off"
+            event.selection_list.replace_option_prompt(toggle_id, f"{label}: {state}")
         self._selected = selected
+
+    @property
+    def _labels(self) -> dict[str, str]:
+        return {t.id: t.label for t in TOGGLES}
+
+
+def _selections(toggles: tuple[Toggle, ...]) -> list[Selection[str]]:
+    """Each toggle as a list entry that says its state in words, not only by its mark."""
+    return [Selection(f"{t.label}: off", t.id, False, id=t.id) for t in toggles]
