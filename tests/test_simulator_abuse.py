@@ -163,10 +163,12 @@ async def stream(wire: Wire, size: int) -> None:
 
 
 async def test_a_chunk_that_would_pass_the_size_limit_is_drained_not_held() -> None:
-    async with Simulator("gmail", accounts=[Account(ALICE, "pw")], clock=VirtualClock(0)) as gm:
+    app_password = "abcdefghijklmnop"  # Gmail signs in with an app password only
+    account = Account(ALICE, app_password)
+    async with Simulator("gmail", accounts=[account], clock=VirtualClock(0)) as gm:
         wire = await Wire.open(gm.port)
         await wire.ready(gm.port, gm.client_ssl_context())
-        assert (await wire.login(ALICE, "pw")).startswith("235")
+        assert (await wire.login(ALICE, app_password)).startswith("235")
         await wire.ask(f"MAIL FROM:<{ALICE}>")
         await wire.ask("RCPT TO:<bob@example.org>")
         limit = gm.behaviour.size_limit
