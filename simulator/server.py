@@ -63,6 +63,7 @@ class Simulator:
         maildir: Path | None = None,
         allow_remote: bool = False,
         ca_out: Path | None = None,
+        ca_replace: bool = True,
         silent_port: int | None = None,
         silent_reason: str = "",
         keep: int | None = None,
@@ -103,6 +104,7 @@ class Simulator:
         self.mailbox = Mailbox(maildir, keep=keep)  # keep: recent messages held
         self.events = EventBus()
         self.ca_out = ca_out
+        self.ca_replace = ca_replace  # False: a different file at ca_out is left alone
         self.ca_file = Path()
         self._tls: TLSMaterial | None = None
         self._servers: list[asyncio.Server] = []  # the silent ports
@@ -134,7 +136,7 @@ class Simulator:
         loop = asyncio.get_running_loop()
         names = ["localhost", "127.0.0.1", "::1", self.host, self.profile.host_token]
         self._tls = TLSMaterial([*names, *(e.host for e in self.profile.endpoints)])
-        self.ca_file = self._tls.write_ca(self.ca_out)
+        self.ca_file = self._tls.write_ca(self.ca_out, replace=self.ca_replace)
         context = self._tls.server_context(legacy=self.behaviour.speaks(LEGACY_TLS_KEY))
         services = Services(
             behaviour=self.behaviour,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ssl
 import tempfile
 import warnings
@@ -45,13 +46,24 @@ class TLSMaterial:
         """The CA certificate in PEM form."""
         return bytes(self._ca.cert_pem.bytes())
 
-    def write_ca(self, path: Path | None = None) -> Path:
-        """Write the CA certificate to `path` (or a private temporary file) and return it."""
+    def write_ca(self, path: Path | None = None, *, replace: bool = True) -> Path:
+        """Write the CA to `path` (or a private temp file); FileExistsError if not `replace`."""
         if path is None:
             self._tempdir = tempfile.TemporaryDirectory(prefix="smtp-simulator-")
             path = Path(self._tempdir.name) / "ca.pem"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(self.ca_pem)
+        if replace:
+            path.write_bytes(self.ca_pem)
+            return path
+        try:
+            with path.open("xb") as out:  # exclusive: no window between the check and the write
+                out.write(self.ca_pem)
+        except FileExistsError:
+            if path.is_file() and path.read_bytes() == self.ca_pem:
+                return path
+            raise FileExistsError(
+                errno.EEXIST, "a different file is already there, not replaced", str(path)
+            ) from None
         return path
 
     def cleanup(self) -> None:

@@ -76,7 +76,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="append",
         default=[],
         metavar="USER:PASSWORD",
-        help="an account that may sign in (repeatable)",
+        help="an account that may sign in (repeatable); other users of this machine can "
+        "read the password in the process list, so prefer --accounts-file",
+    )
+    parser.add_argument(
+        "--accounts-file",
+        type=Path,
+        metavar="FILE",
+        help="accounts that may sign in, one USER:PASSWORD a line (- reads standard input; "
+        "blank lines and lines starting with # are skipped)",
     )
     parser.add_argument("--scenario", metavar="FILE", help="a scenario file or lesson name")
     parser.add_argument(
@@ -94,6 +102,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument(
         "--ca-out", type=Path, metavar="FILE", help="write the CA certificate (PEM) here"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="let --ca-out replace a different existing file"
     )
     parser.add_argument("--json-log", action="store_true", help="log JSON lines to stdout")
     parser.add_argument(
@@ -147,6 +158,28 @@ def parse_account(text: str) -> Account:
     return Account(username=user, password=password)
 
 
+def read_accounts(path: Path) -> list[Account]:
+    """One USER:PASSWORD a line from `path` (or standard input for -); bad lines name file:line."""
+    name = "<stdin>" if str(path) == "-" else str(path)
+    try:
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as error:
+        raise BadInput(f"--accounts-file {path}: {error.strerror}") from None
+    accounts = []
+    for number, raw in enumerate(data.splitlines(), start=1):
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise BadInput(f"{name}:{number}: not UTF-8 text") from None
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        user, colon, password = text.partition(":")
+        if not colon or not user or not password:  # the line may hold a password: not shown
+            raise BadInput(f"{name}:{number}: expected USER:PASSWORD, both non-empty")
+        accounts.append(Account(username=user, password=password))
+    return accounts
+
+
 def build(args: argparse.Namespace) -> Simulator:
     """The Simulator the arguments describe; BadInput naming the value at fault."""
     scenario: Scenario | None = None
@@ -182,6 +215,8 @@ def build(args: argparse.Namespace) -> Simulator:
     if args.clock_speed is not None and args.clock_speed < 0:
         raise BadInput(f"--clock-speed {args.clock_speed}: must be 0 or more")
     accounts = [parse_account(text) for text in args.account]
+    if args.accounts_file is not None:
+        accounts += read_accounts(args.accounts_file)
     clock = VirtualClock(speed=args.clock_speed) if args.clock_speed is not None else None
     try:
         return Simulator(
@@ -196,6 +231,7 @@ def build(args: argparse.Namespace) -> Simulator:
             maildir=args.maildir,
             allow_remote=args.allow_remote,
             ca_out=args.ca_out,
+            ca_replace=args.force,
             keep=args.keep,
             signin_port=args.signin_port,
         )
@@ -234,6 +270,10 @@ async def serve(
 async def _serve(simulator: Simulator, log: EventLog, stop: asyncio.Event) -> int:
     try:
         await simulator.start()
+    except FileExistsError as error:
+        raise BadInput(
+            f"--ca-out {error.filename}: {error.strerror}; add --force to replace it"
+        ) from None
     except OSError as error:
         reason = error.strerror or str(error)
         if error.filename:  # the CA file could not be written
