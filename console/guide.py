@@ -63,6 +63,8 @@ class Recommendation:
             "port": self.port,
             "security": self.security,
         }
+        if self.auth in ("xoauth2", "oauthbearer"):
+            pairs["secret"] = "oauth"  # the tokens come from the channel's own sign-in
         return {key: value for key, value in pairs.items() if value is not None}
 
 

@@ -406,3 +406,27 @@ async def test_an_error_in_a_thread_worker_is_a_notification_too() -> None:
         assert app.is_running
         messages = [str(n.message) for n in app._notifications]
         assert messages == ["Saving failed: OSError: disk [/full]"]
+
+
+async def test_guide_oauth_recommendation_drafts_a_channel_that_signs_in_with_oauth(
+    channels_dir: Path,
+) -> None:
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for answer in ("1", "1", "1", "1", "2"):  # Office 365, own mailbox, no bulk, no MFA, OAuth
+            await pilot.press(answer)
+        screen = main_screen(app)
+        assert screen.query_one("#guide").walk.current.id == "office365-oauth"
+        await pilot.press("c")
+        await pilot.pause()
+        assert screen.query_one("#auth-method").value == "xoauth2"
+        assert screen.query_one("#auth-secret-kind").value == "oauth"
+        await type_into(pilot, "auth-username", ALICE)
+        await type_into(pilot, "sender-from", ALICE)
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+        saved = (channels_dir / "office365-oauth.toml").read_text()
+        assert 'secret = "oauth"' in saved and "[oauth]" in saved
+        assert 'flow = "device_code"' in saved

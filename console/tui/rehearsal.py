@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from console.channel import Channel, allows_anonymous
 from console.rehearse import grant_secret
-from simulator.state import Account
+from simulator.state import ACCOUNT_CONTROLS, Account
 
 if TYPE_CHECKING:
     from console.check import Target
@@ -22,20 +22,7 @@ if TYPE_CHECKING:
 # made with it, so the real secret is never needed to rehearse.
 REHEARSAL_SECRET = "rehearsal-secret"
 REHEARSAL_APP_PASSWORD = "rehearsalsecrets"  # where only app passwords sign in (16 letters)
-PER_USER = {
-    "rotate_password",
-    "revoke_app_password",
-    "revoke_token",
-    "throttle",
-    "use_up_quota",
-    "revoke_refresh_token",
-    "refresh_token_idle",
-    "withdraw_consent",
-    "give_consent",
-    "disable_smtp_auth_mailbox",
-    "enable_smtp_auth_mailbox",
-    "testing_mode_expiry",
-}
+PER_USER = {*ACCOUNT_CONTROLS, "throttle", "use_up_quota"}  # toggles aimed at the channel's user
 
 
 O365, GMAIL = ("office365",), ("gmail",)

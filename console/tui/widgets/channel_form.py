@@ -24,7 +24,7 @@ from console.channel import (
 from console.tui.messages import ChannelEdited
 from simulator.profile import Profile
 
-SECRET_KINDS = ("keyring", "env", "command", "prompt")
+SECRET_KINDS = ("keyring", "env", "command", "prompt", "oauth")
 FIELD_INPUTS: dict[str, str] = {
     "name": "channel-name",
     "provider": "channel-provider",
@@ -140,6 +140,7 @@ class ChannelForm(VerticalScroll):
         """Put a channel's values into the fields; return the values no field can show."""
         kind, _, detail = channel.auth.secret.partition(":")
         self.send_as = channel.sender.send_as  # no field: kept as the file has it
+        self.oauth = channel.oauth  # the [oauth] table has no fields here: kept as the file has it
         values: dict[str, Any] = {
             "channel-name": channel.name,
             "channel-provider": channel.provider,
@@ -239,7 +240,7 @@ class ChannelForm(VerticalScroll):
         if unreadable:
             return None, unreadable
         kind, detail = text["auth-secret-kind"], text["auth-secret-detail"].strip()
-        secret = kind if kind in ("keyring", "prompt") else f"{kind}:{detail}"
+        secret = kind if kind in ("keyring", "prompt", "oauth") else f"{kind}:{detail}"
         channel = Channel(
             name=text["channel-name"].strip(),
             provider=text["channel-provider"],
@@ -261,6 +262,7 @@ class ChannelForm(VerticalScroll):
                 getattr(self, "send_as", False),
             ),
             messages_per_minute=rate,
+            oauth=getattr(self, "oauth", None),
         )
         return channel, {}
 
