@@ -207,3 +207,27 @@ async def test_other_providers_refuse_legacy_tls_in_the_handshake(provider: str)
             await wire.starttls(legacy_client(sim))
         await wire.close()
     assert closed and closed[0].startswith("TLS handshake failed")
+
+
+def test_the_ca_is_short_lived_a_leaf_issuer_only_and_bound_to_its_names() -> None:
+    from datetime import timedelta
+
+    from cryptography import x509
+
+    from simulator.tls import TLSMaterial
+
+    names = ["localhost", "127.0.0.1", "::1", "smtp.office365.com"]
+    ca = x509.load_pem_x509_certificate(TLSMaterial(names).ca_pem)
+    assert ca.not_valid_after_utc - ca.not_valid_before_utc <= timedelta(days=8)
+    basic = ca.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert basic.critical and basic.value.ca and basic.value.path_length == 0
+    constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
+    assert constraints.critical and constraints.value.excluded_subtrees is None
+    permitted = constraints.value.permitted_subtrees or []
+    assert {str(n.value) for n in permitted} == {
+        "localhost",
+        "127.0.0.1/32",
+        "::1/128",
+        "smtp.office365.com",
+    }
+    assert "smtp-console simulator" in ca.subject.rfc4514_string()
