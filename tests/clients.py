@@ -10,7 +10,7 @@ import pytest
 
 def need(tool: str) -> str:
     """The path of an installed client; skip the test (fail it under CI=true) when missing."""
-    path = shutil.which(tool)
+    path = shutil.which(tool, path=f"{os.environ.get('PATH', '')}{os.pathsep}/usr/sbin:/sbin")
     if path:
         return path
     if os.environ.get("CI") == "true":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,20 +17,11 @@ from console.cli import main
 from console.rehearse import simulated_account
 from simulator.profile import load
 from simulator.server import Simulator, in_background
+from tests.clients import need  # noqa: F401  (re-exported for the export tests)
 
 SECRET = "exporttestsecret"  # 16 letters: also a Gmail app password
 VARIABLE = "SMTP_EXPORT_TEST_SECRET"
 USERS = {"office365": "alice@contoso.com", "gmail": "alice@example.com", "custom": "app"}
-
-
-def need(tool: str) -> str:
-    """The tool's path; skip when it is missing, except under CI=true where that fails."""
-    path = shutil.which(tool, path=f"{os.environ.get('PATH', '')}{os.pathsep}/usr/sbin:/sbin")
-    if path:
-        return path
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{tool} is missing; .ci/run installs it")
-    pytest.skip(f"{tool} is not installed")
 
 
 @dataclass

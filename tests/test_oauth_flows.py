@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import shlex
-import shutil
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from console.rehearse import retarget
 from simulator.profile import load
 from simulator.server import Simulator
 from simulator.state import Account
+from tests.clients import need
 from tests.oauth_channels import FILE_STORE, GMAIL, OFFICE365, write
 
 PASSPHRASE = {"TOKENS_PASSPHRASE": "rehearsal passphrase"}
@@ -193,19 +193,10 @@ async def test_pkce_login_by_pasting_the_redirect_address(
     assert process.returncode == 0, err.decode()
 
 
-def _msmtp() -> str:
-    found = shutil.which("msmtp")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("msmtp is missing (CI installs it with .ci/run)")
-        pytest.skip("msmtp is not installed")
-    return found
-
-
 async def test_msmtp_signs_in_with_the_channels_token(
     office365: Service, channels_dir: Path, tmp_path: Path
 ) -> None:
-    msmtp = _msmtp()
+    msmtp = need("msmtp")
     sim = office365.simulator
     write(channels_dir, OFFICE365, "o365", extra=FILE_STORE)
     code, _, err = await cli("oauth", "login", "o365", "--signin-url", office365.url)

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -28,6 +27,7 @@ from simulator.clock import VirtualClock
 from simulator.server import Simulator
 from simulator.signin.tokens import Client
 from simulator.state import Account
+from tests.clients import need
 
 USER = "ana@example.com"
 CLIENT_ID = "1234-desktop.apps.googleusercontent.com"
@@ -261,11 +261,7 @@ async def test_the_device_flow_refuses_the_gmail_scope(sim: Simulator) -> None:
 
 
 async def test_curl_signs_in_with_oauthbearer(sim: Simulator, tmp_path: Path) -> None:
-    curl = shutil.which("curl")
-    if curl is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("curl is missing")
-        pytest.skip("curl is not installed")
+    curl = need("curl")
     commands: list[str] = []
     sim.subscribe(lambda event: commands.append(event.text) if event.kind == "command" else None)
     tokens = await pkce_login(sim)
