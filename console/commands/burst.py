@@ -13,7 +13,6 @@ from console import exitcodes
 from console.burst import Summary, pacing, render_summary, run_burst
 from console.channel import Channel, is_address
 from console.commands.check import (
-    UsageError,
     add_channel_argument,
     add_secret_options,
     add_simulate_option,
@@ -22,6 +21,7 @@ from console.commands.check import (
     obtain_secret,
     scenario_for,
 )
+from console.exitcodes import UsageError
 from console.oauth.errors import SignInError
 from console.target import target_for
 

@@ -15,6 +15,7 @@ from console.check import run_check
 from console.check_render import render_heading, render_report, render_stage
 from console.check_report import Report, Stage
 from console.diagnosis import no_such_endpoint
+from console.exitcodes import UsageError
 from console.oauth.errors import SignInError, refused_token_hint
 from console.target import Target, target_for
 from simulator.profile import ProfileError, load
@@ -23,10 +24,6 @@ from simulator.profile import ProfileError, load
 if TYPE_CHECKING:
     from simulator.scenario import Scenario
     from simulator.server import Simulator
-
-
-class UsageError(Exception):
-    """Bad input or configuration: printed as is, exit code 2."""
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -8,15 +8,12 @@ from pathlib import Path
 
 from console import exitcodes, secrets, store
 from console.commands.channels import add_channels_dir_argument, channel_problems
+from console.exitcodes import UsageError
 from console.export import FORMATS, Context, render, tool_version
 from console.export.base import reference_for
 from console.export.files import write_private
 from console.export.postfix import secret_line
 from simulator.profile import ProfileError
-
-
-class UsageError(Exception):
-    """Bad input: printed as is, exit code 2."""
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

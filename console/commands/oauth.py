@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from console import exitcodes
 from console.channel import Channel
-from console.commands.check import UsageError, load_channel
+from console.commands.check import load_channel
+from console.exitcodes import UsageError
 from console.oauth import access
 from console.oauth.access import SignIn
 from console.oauth.errors import SignInError
