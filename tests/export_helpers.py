@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import smtplib
+import ssl
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,3 +85,12 @@ def export(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     assert code == 0, err
     assert SECRET not in out + err
     return out
+
+
+def smtp_connection(
+    host: str, port: int, *, implicit: bool, context: ssl.SSLContext, timeout: float = 10
+) -> smtplib.SMTP:
+    """A connection as a mailer opens it: TLS from the first byte, or plain for STARTTLS."""
+    if implicit:
+        return smtplib.SMTP_SSL(host, port, context=context, timeout=timeout)
+    return smtplib.SMTP(host, port, timeout=timeout)

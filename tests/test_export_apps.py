@@ -15,7 +15,7 @@ import pytest
 
 from console.channel import Security
 from console.export.imports import read_env_file
-from tests.export_helpers import SECRET, export, rehearsal
+from tests.export_helpers import SECRET, export, rehearsal, smtp_connection
 
 MESSAGE = b"Subject: exported\r\n\r\nsent with exported settings\r\n"
 CASES = [("office365", "starttls"), ("gmail", "tls")]
@@ -94,10 +94,8 @@ def test_laravel_env_sends_as_symfony_mailer_would(
         context = run.simulator.client_ssl_context()
         host, port = env["MAIL_HOST"], int(env["MAIL_PORT"])
         # Symfony: smtps is TLS from the first byte; smtp upgrades whenever STARTTLS is offered.
-        connection = (
-            smtplib.SMTP_SSL(host, port, context=context, timeout=10)
-            if env["MAIL_SCHEME"] == "smtps"
-            else smtplib.SMTP(host, port, timeout=10)
+        connection = smtp_connection(
+            host, port, implicit=env["MAIL_SCHEME"] == "smtps", context=context
         )
         with connection:
             connection.ehlo()
@@ -134,10 +132,8 @@ def test_spring_properties_send_as_jakarta_mail_would(
         host, port = mail["host"], int(mail["port"])
         timeout = int(smtp["timeout"]) / 1000
         implicit = smtp.get("ssl.enable") == "true"
-        connection = (
-            smtplib.SMTP_SSL(host, port, context=context, timeout=timeout)
-            if implicit
-            else smtplib.SMTP(host, port, timeout=timeout)
+        connection = smtp_connection(
+            host, port, implicit=implicit, context=context, timeout=timeout
         )
         with connection:
             connection.ehlo()
@@ -169,10 +165,8 @@ def test_env_variables_send_as_they_say(
         assert env["SMTP_SECURE"] == ("true" if security == "tls" else "false")
         context = run.simulator.client_ssl_context()
         host, port = env["SMTP_HOST"], int(env["SMTP_PORT"])
-        connection = (
-            smtplib.SMTP_SSL(host, port, context=context, timeout=10)
-            if env["SMTP_SECURITY"] == "tls"
-            else smtplib.SMTP(host, port, timeout=10)
+        connection = smtp_connection(
+            host, port, implicit=env["SMTP_SECURITY"] == "tls", context=context
         )
         with connection:
             if env["SMTP_SECURITY"] == "starttls":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from console.channel import Security
-from tests.export_helpers import SECRET, export, need, rehearsal
+from tests.export_helpers import SECRET, Rehearsal, export, need, rehearsal
 
 NODEMAILER = "nodemailer@10"
 # Nodemailer's documented SMTP transport options (nodemailer.com/smtp/).
@@ -86,6 +85,27 @@ def _nodemailer() -> Path:
     return folder
 
 
+def _send(
+    node: str, module: Path, run: Rehearsal, modules: Path
+) -> subprocess.CompletedProcess[str]:
+    """Send one message with the exported transport, trusting the simulator's CA as Node would."""
+    env = {
+        **run.env,
+        "SMTP_PASSWORD": SECRET,
+        "NODE_PATH": str(modules),
+        "NODE_EXTRA_CA_CERTS": str(run.simulator.ca_file),
+    }
+    return subprocess.run(
+        [node, "-e", SEND, str(module)],
+        env=env,
+        cwd=module.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(("provider", "security"), CASES)
 def test_nodemailer_sends_with_the_exported_transport(
     provider: str,
@@ -99,21 +119,7 @@ def test_nodemailer_sends_with_the_exported_transport(
     with rehearsal(channels_dir, provider, security) as run:
         module = tmp_path / "mailer.js"
         module.write_text(export(capsys, "app", "--to", "nodemailer"))
-        env = {
-            **run.env,
-            "SMTP_PASSWORD": SECRET,
-            "NODE_PATH": str(modules),
-            "NODE_EXTRA_CA_CERTS": str(run.simulator.ca_file),
-        }
-        done = subprocess.run(
-            [node, "-e", SEND, str(module)],
-            env=env,
-            cwd=os.fspath(tmp_path),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = _send(node, module, run, modules)
         assert done.returncode == 0, done.stderr[-2000:]
         [stored] = run.simulator.mailbox.messages
     assert stored.user == run.channel.auth.username
@@ -127,20 +133,7 @@ def test_nodemailer_signs_in_with_an_oauth2_access_token(
     with rehearsal(channels_dir, "gmail", "starttls", method="xoauth2") as run:
         module = tmp_path / "mailer.js"
         module.write_text(export(capsys, "app", "--to", "nodemailer"))
-        env = {
-            **run.env,
-            "SMTP_PASSWORD": SECRET,
-            "NODE_PATH": str(modules),
-            "NODE_EXTRA_CA_CERTS": str(run.simulator.ca_file),
-        }
-        done = subprocess.run(
-            [node, "-e", SEND, str(module)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = _send(node, module, run, modules)
         assert done.returncode == 0, done.stderr[-2000:]
         [stored] = run.simulator.mailbox.messages
     assert stored.user == run.channel.auth.username

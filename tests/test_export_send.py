@@ -10,10 +10,28 @@ from typing import Any
 import pytest
 
 from console.channel import Security
-from tests.export_helpers import SECRET, VARIABLE, export, need, rehearsal
+from tests.export_helpers import SECRET, VARIABLE, Rehearsal, export, need, rehearsal
 
 MESSAGE = b"Subject: exported\r\n\r\nsent with an exported configuration\r\n"
 CASES = [("office365", "starttls"), ("gmail", "tls")]
+
+
+def _msmtp(
+    msmtp: str, run: Rehearsal, config: str, folder: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Send MESSAGE with msmtp and the exported account, trusting only the simulator's CA."""
+    # The one test-only line: trust the simulator's own certificate authority.
+    path = folder / "msmtprc"
+    path.write_text(config + f"tls_trust_file {run.simulator.ca_file}\n")
+    path.chmod(0o600)
+    return subprocess.run(
+        [msmtp, "-C", str(path), "-a", "app", "bob@example.net"],
+        input=MESSAGE,
+        env=env or run.env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize(("provider", "security"), CASES)
@@ -28,18 +46,7 @@ def test_msmtp_sends_with_the_exported_account(
     with rehearsal(channels_dir, provider, security) as run:
         config = export(capsys, "app", "--to", "msmtp")
         assert "passwordeval smtp-console channels secret --print" in config
-        # The one test-only line: trust the simulator's own certificate authority.
-        path = tmp_path / "msmtprc"
-        path.write_text(config + f"tls_trust_file {run.simulator.ca_file}\n")
-        path.chmod(0o600)
-        done = subprocess.run(
-            [msmtp, "-C", str(path), "-a", "app", "bob@example.net"],
-            input=MESSAGE,
-            env=run.env,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        done = _msmtp(msmtp, run, config, tmp_path)
         assert done.returncode == 0, done.stderr.decode()
         [stored] = run.simulator.mailbox.messages
     assert stored.user == run.channel.auth.username
@@ -54,17 +61,7 @@ def test_msmtp_signs_in_with_xoauth2_using_the_token_smtp_console_prints(
     with rehearsal(channels_dir, "gmail", "starttls", method="xoauth2") as run:
         config = export(capsys, "app", "--to", "msmtp")
         assert "auth xoauth2\n" in config
-        path = tmp_path / "msmtprc"
-        path.write_text(config + f"tls_trust_file {run.simulator.ca_file}\n")
-        path.chmod(0o600)
-        done = subprocess.run(
-            [msmtp, "-C", str(path), "-a", "app", "bob@example.net"],
-            input=MESSAGE,
-            env=run.env,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        done = _msmtp(msmtp, run, config, tmp_path)
         assert done.returncode == 0, done.stderr.decode()
         [stored] = run.simulator.mailbox.messages
     assert stored.user == run.channel.auth.username
@@ -75,18 +72,8 @@ def test_msmtp_fails_when_the_secret_is_wrong(
 ) -> None:
     msmtp = need("msmtp")
     with rehearsal(channels_dir, "office365", "starttls") as run:
-        path = tmp_path / "msmtprc"
         config = export(capsys, "app", "--to", "msmtp")
-        path.write_text(config + f"tls_trust_file {run.simulator.ca_file}\n")
-        path.chmod(0o600)
-        done = subprocess.run(
-            [msmtp, "-C", str(path), "-a", "app", "bob@example.net"],
-            input=MESSAGE,
-            env={**run.env, VARIABLE: "not-the-secret"},
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        done = _msmtp(msmtp, run, config, tmp_path, env={**run.env, VARIABLE: "not-the-secret"})
         assert done.returncode != 0
         assert run.simulator.mailbox.messages == []
 
