@@ -13,6 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+# An installed command runs from cached bytecode (pip and uv write it, or the first run does):
+# a shell that sets PYTHONDONTWRITEBYTECODE would recompile our modules in every measured run,
+# so the processes the benchmarks start may write and then use it, as installed ones do.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 BARE_SERVER = r"""
 import asyncio, signal, sys
 from aiosmtpd.smtp import SMTP

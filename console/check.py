@@ -9,7 +9,7 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiosmtplib.errors import SMTPResponseException, SMTPServerDisconnected, SMTPTimeoutError
 from aiosmtplib.response import SMTPResponse
@@ -18,11 +18,14 @@ from console.check_cert import fetch
 from console.check_report import Line, Report, Stage
 from console.check_tls import certificate_summary, tls_context, tls_failure_kind
 from console.check_wire import WireProtocol, valid
-from console.diagnosis import Diagnosis, diagnose, diagnose_failure, flatten
 from console.foreign import first_line, recognise
 from console.redact import Redactor, TranscriptMasker
 from console.sasl import MECHANISMS, sign_in
 from console.target import Target, compose_message, target_for
+
+# The diagnosis module is imported by a failure, never by a check that passes.
+if TYPE_CHECKING:
+    from console.diagnosis import Diagnosis
 
 IMPLICIT_TLS_PORTS = frozenset({465, 2465})
 _SMTP_START = re.compile(rb"[2-5]\d\d[ -]")
@@ -119,6 +122,8 @@ class _Session:
 
     def reply_text(self, response: SMTPResponse) -> str:
         """The reply as one masked line, for details and diagnosis."""
+        from console.diagnosis import flatten
+
         return self.redactor.mask(flatten(response.code, response.message))
 
     async def command(self, line: str) -> SMTPResponse:
@@ -208,6 +213,8 @@ class _Session:
         self.emit(stage)
 
     def fail(self, kind: str, detail: str, stage: str) -> StageFailed:
+        from console.diagnosis import diagnose_failure
+
         detail = self.redactor.mask(detail)
         self.note(detail)
         diagnosis = diagnose_failure(kind, detail, self.target.provider, stage)
@@ -227,6 +234,8 @@ class _Session:
         return self.fail(kind, f"{what} (the server sent: {shown})", stage)
 
     def refused(self, response: SMTPResponse, stage: str) -> StageFailed:
+        from console.diagnosis import diagnose
+
         text = self.reply_text(response)
         return StageFailed(diagnose(text, self.target.provider, stage), text, text)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from console.diagnosis import Diagnosis
 from console.target import Target
+
+if TYPE_CHECKING:  # a check that passes never loads the diagnosis catalogue's module
+    from console.diagnosis import Diagnosis
 
 Status = Literal["pending", "running", "ok", "failed", "skipped"]
 

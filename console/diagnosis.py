@@ -7,7 +7,6 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from console.printable import printable
@@ -193,6 +192,8 @@ def _entry(raw: Mapping[str, Any]) -> Entry:
 @cache
 def catalogue() -> Catalogue:
     """The catalogue shipped in console/data."""
+    from importlib import resources  # only a failure or an explanation reads the catalogue
+
     text = resources.files("console.data").joinpath(CATALOGUE).read_text(encoding="utf-8")
     data = tomllib.loads(text)
     signin = tomllib.loads(

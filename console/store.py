@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
-import glob
 import hashlib
 import os
 import re
 import stat
-import tempfile
-import textwrap
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
@@ -19,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from console import paths, secret_shapes
+from console import paths
 from console.channel import (
     DEFAULT_TIMEOUT,
     AuthSettings,
@@ -30,16 +26,18 @@ from console.channel import (
     secret_source_problem,
     validate,
 )
-from console.oauth.settings import KEYS as OAUTH_KEYS
-from console.oauth.settings import TOKEN_KEYS, OAuthSettings
-from simulator.profile import Profile
 from simulator.tomlsource import find_line, key_lines
 
 # tomlkit is imported where a document is edited: reading a channel only needs tomllib.
+# So are what only saving or a typo needs (difflib, tempfile, glob, textwrap, secret shapes).
 if TYPE_CHECKING:
     import tomlkit
     from tomlkit.container import Container
     from tomlkit.items import Table
+
+    from console import secret_shapes
+    from console.oauth.settings import OAuthSettings
+    from simulator.profile import Profile
 
 NEW_FILE_MODE = 0o600
 SUFFIX = ".toml"
@@ -247,6 +245,8 @@ def save(
             "is not keyring, env:NAME, command:CMD or prompt; not saved, "
             "so that a secret never lands in the file",
         )
+    from console import secret_shapes
+
     shapes = secret_shapes.scan(
         channel, token_as_username=bool(profile and profile.secret_as_username)
     )
@@ -308,6 +308,8 @@ def _folder_lock(folder: Path) -> Iterator[None]:
 
 def _remove_leftovers(target: Path) -> None:
     """Remove temporary files that saves of this file left behind when interrupted."""
+    import glob
+
     now = time.time()
     for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
         with contextlib.suppress(OSError):
@@ -316,6 +318,8 @@ def _remove_leftovers(target: Path) -> None:
 
 
 def _write_atomically(target: Path, data: bytes, mode: int, check: Callable[[], None]) -> None:
+    import tempfile
+
     _remove_leftovers(target)
     handle, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
@@ -473,6 +477,9 @@ def _channel(fields: _Fields) -> Channel:
 def _oauth(fields: _Fields) -> OAuthSettings | None:
     if "oauth" not in fields.data:
         return None
+    from console.oauth.settings import KEYS as OAUTH_KEYS
+    from console.oauth.settings import OAuthSettings
+
     fields.get("oauth", dict)
     text = {k: fields.get(f"oauth.{k}", str, "") for k in OAUTH_KEYS if k not in _OAUTH_TYPED}
     scopes = fields.get("oauth.scopes", list, [])
@@ -491,7 +498,10 @@ _OAUTH_TYPED = ("scopes", "single_tenant")
 
 def _unknown(data: Mapping[str, Any]) -> tuple[str, ...]:
     known = {f"{t}.{k}" if t else k for t, k in SETTINGS} | set(TABLES)
-    known |= {f"oauth.{k}" for k in OAUTH_KEYS}
+    if "oauth" in data:
+        from console.oauth.settings import KEYS as OAUTH_KEYS
+
+        known |= {f"oauth.{k}" for k in OAUTH_KEYS}
     found = []
     for key, value in data.items():
         if key in TABLES and isinstance(value, Mapping):
@@ -504,6 +514,8 @@ def _unknown(data: Mapping[str, Any]) -> tuple[str, ...]:
 def _unknown_problem(
     dotted: str, text: str, lines: Mapping[str, int], *, hint: bool = True
 ) -> Problem:
+    from console.oauth.settings import TOKEN_KEYS
+
     if dotted.partition(".")[2] in TOKEN_KEYS:
         return Problem(
             dotted,
@@ -513,6 +525,8 @@ def _unknown_problem(
             lines.get(dotted) or find_line(text, dotted),
         )
     known = [f"{t}.{k}" if t else k for t, k in SETTINGS]
+    import difflib
+
     close = difflib.get_close_matches(dotted, known, n=1) if hint else []
     guess = f"; did you mean {close[0]}?" if close else ""
     line = lines.get(dotted) or find_line(text, dotted)
@@ -585,6 +599,8 @@ _DRAFT_COMMENTS = {
 
 
 def _draft_document(channel: Channel, profile: Profile | None) -> tomlkit.TOMLDocument:
+    import textwrap
+
     import tomlkit
 
     document = tomlkit.document()

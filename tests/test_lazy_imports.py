@@ -7,6 +7,12 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from simulator.server import Simulator
 
 PROBE = """
 import sys
@@ -17,14 +23,26 @@ print(code, " ".join(loaded))
 """
 # Only the provider profiles (data both sides read) may come from the simulator package.
 SHARED = ("simulator", "simulator.profile", "simulator.tomlsource")
+LIGHT = ("difflib", "tempfile", "glob")
 HEAVY = ("aiosmtpd", "trustme", "keyring", "textual", "tomlkit", "platformdirs", "cryptography")
 
 
-def loaded_by(argv: list[str], tmp_path: Path) -> tuple[int, set[str]]:
+def loaded_by(
+    argv: list[str],
+    tmp_path: Path,
+    extra: dict[str, str] | None = None,
+    modules: tuple[str, ...] = (),
+) -> tuple[int, set[str]]:
     code = PROBE.format(
-        argv=argv, roots=(*HEAVY, "simulator", "console"), modules=("importlib.metadata",)
+        argv=argv,
+        roots=(*HEAVY, "simulator", "console"),
+        modules=("importlib.metadata", *modules),
     )
-    environment = {"PERF_SECRET": "not-a-real-secret", "SMTP_CONSOLE_CONFIG_DIR": str(tmp_path)}
+    environment = {
+        "PERF_SECRET": "not-a-real-secret",
+        "SMTP_CONSOLE_CONFIG_DIR": str(tmp_path),
+        **(extra or {}),
+    }
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -65,6 +83,19 @@ def test_a_live_check_imports_no_simulator_code(tmp_path: Path) -> None:
     assert "importlib.metadata" not in modules, "the version is read only for --version"
     commands = {m for m in modules if m.startswith("console.commands.")}
     assert commands == {"console.commands.check"}
+
+
+@pytest.mark.smtp_simulator("office365", accounts=["alice@contoso.com:not-a-real-secret"])
+def test_a_passing_live_check_loads_no_failure_or_saving_code(
+    smtp_simulator_thread: Simulator, tmp_path: Path
+) -> None:
+    path = channel_file(tmp_path, smtp_simulator_thread.port)
+    trust = {"SSL_CERT_FILE": str(smtp_simulator_thread.ca_file)}
+    status, modules = loaded_by(["check", str(path), "--json"], tmp_path, trust, LIGHT)
+    assert status == 0, "the check passed against the simulator"
+    unneeded = {"console.diagnosis", "console.oauth.settings", "console.secret_shapes"}
+    assert not unneeded & modules, f"a passing password check imported {unneeded & modules}"
+    assert not set(LIGHT) & modules, "only saving a channel or a typo in one needs these"
 
 
 def test_a_rehearsal_does_load_the_simulator(tmp_path: Path) -> None:

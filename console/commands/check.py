@@ -14,7 +14,6 @@ from console.channel import Channel, endpoint_problem, is_address
 from console.check import run_check
 from console.check_render import render_heading, render_report, render_stage
 from console.check_report import Report, Stage
-from console.diagnosis import no_such_endpoint
 from console.exitcodes import UsageError
 from console.oauth.errors import SignInError, refused_token_hint
 from console.target import Target, target_for
@@ -271,6 +270,8 @@ def _truthful(channel: Channel, report: Report) -> Report:
     except (KeyError, ProfileError):
         return report
     if missing:
+        from console.diagnosis import no_such_endpoint
+
         report.diagnosis = no_such_endpoint(missing, failed.detail, channel.provider, failed.name)
     return report
 

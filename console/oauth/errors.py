@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from console.channel import Channel
-from console.diagnosis import Diagnosis
 from console.secrets import SecretError
+
+if TYPE_CHECKING:
+    from console.diagnosis import Diagnosis
 
 
 class OAuthFailure(Exception):
