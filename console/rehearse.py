@@ -44,9 +44,10 @@ def grant_secret(account: Account, secret: str, profile: Profile) -> None:
 
     Where only app passwords sign in (Gmail), a secret of another shape is the account's
     own password on a 2-Step account: the provider answers it with its app-password refusal.
+    A legacy account (a lesson's) keeps it as the password that still signs in.
     """
     rules = profile.credentials
-    if rules.password_sign_in:
+    if rules.password_sign_in or account.legacy:
         account.password = secret
         return
     account.two_step = True

@@ -244,6 +244,19 @@ class Behaviour:
                 return key, address
         return None
 
+    def unverified_recipients(
+        self, state: State, account: Account | None, recipients: list[str]
+    ) -> list[str]:
+        """In the sandbox: the recipients that are not the account's verified identities."""
+        if not state.sandbox or account is None:
+            return []
+        domains = {d.lower() for d in account.verified_domains}
+        return [
+            r
+            for r in recipients
+            if not account.may_send_as(r) and r.rpartition("@")[2].lower() not in domains
+        ]
+
     def _refuse_sender(self, state: State, account: Account | None, address: str) -> str | None:
         if state.send_as_denied:
             return "send_as_denied"

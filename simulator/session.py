@@ -436,8 +436,8 @@ class ProviderSMTP(SMTP):
             await self.reply(error.key)
             return
         ledger, client = self.services.ledger, self.placeholder("ip") or ""
-        if ledger.login_blocked(client):
-            self.services.emit("refused", self.name, f"too many failed sign-ins from {client}")
+        if ledger.login_blocked(client) or state.too_many_logins:
+            self.services.emit("refused", self.name, f"too many sign-ins from {client}")
             await self.reply("too_many_logins")
             return
         decision = self.behaviour.authenticate(state, credentials)
@@ -483,17 +483,22 @@ class ProviderSMTP(SMTP):
     # The mail transaction
 
     def _stage_refusal(
-        self, stage: str, recipients: int, senders: list[str]
+        self, stage: str, recipients: int, senders: list[str], to: list[str] | None = None
     ) -> tuple[str, dict[str, object]] | None:
         """The first refusal the provider sends at this stage, with its reply values."""
-        behaviour = self.behaviour
+        behaviour, state = self.behaviour, self.services.state
         refusal = self.connection_refusal
         if refusal and behaviour.refusal_stage(refusal) == stage:
             return refusal, {}
-        denied = behaviour.sender_refusal(self.services.state, self.account, senders)
+        denied = behaviour.sender_refusal(state, self.account, senders)
         if denied and behaviour.refusal_stage(denied[0]) == stage:
             sender = denied[1]
             return denied[0], {"sender": sender, "domain": sender.rpartition("@")[2]}
+        unverified = behaviour.unverified_recipients(state, self.account, to or [])
+        if unverified and behaviour.refusal_stage("recipient_unverified") == stage:
+            return "recipient_unverified", {"recipient": ", ".join(unverified)}
+        if state.send_rate_exceeded and behaviour.refusal_stage("rate_exceeded") == stage:
+            return "rate_exceeded", {}
         if stage != "dot":
             key = self.services.ledger.refusal(self.user, max(recipients, 1))
             if key and behaviour.refusal_stage(key) == stage:
@@ -572,7 +577,7 @@ class ProviderSMTP(SMTP):
             await self.reply("greylisted", recipient=recipient)
             return
         count = len(self.transaction.recipients) + 1
-        refusal = self._stage_refusal("rcpt", count, [sender])
+        refusal = self._stage_refusal("rcpt", count, [sender], [recipient])
         if refusal:
             await self.refuse(refusal[0], recipient=recipient, **refusal[1])
             return
@@ -593,7 +598,8 @@ class ProviderSMTP(SMTP):
         if arg:
             await self.reply("syntax_error")
             return
-        refusal = self._stage_refusal("data", len(transaction.recipients), [transaction.sender])
+        count, sender = len(transaction.recipients), [transaction.sender]
+        refusal = self._stage_refusal("data", count, sender, transaction.recipients)
         if refusal:
             await self.refuse(refusal[0], **refusal[1])
             return
@@ -625,7 +631,8 @@ class ProviderSMTP(SMTP):
         if ready and transaction.body is None:
             assert transaction.sender is not None
             senders = [transaction.sender]
-            refusal = self._stage_refusal("data", len(transaction.recipients), senders)
+            count = len(transaction.recipients)
+            refusal = self._stage_refusal("data", count, senders, transaction.recipients)
         keep = ready and fits and refusal is None
         if keep and transaction.body is None:
             transaction.body = bytearray()
@@ -667,7 +674,8 @@ class ProviderSMTP(SMTP):
     async def _finish(self, transaction: Transaction, raw: bytes) -> None:
         assert transaction.sender is not None
         senders = [transaction.sender, *header_senders(header(raw, "From"))]
-        refusal = self._stage_refusal("dot", len(transaction.recipients), senders)
+        count = len(transaction.recipients)
+        refusal = self._stage_refusal("dot", count, senders, transaction.recipients)
         if refusal:
             await self.refuse(refusal[0], **refusal[1])
             return

@@ -40,6 +40,9 @@ class State:
     greylisting: bool = False
     send_as_denied: bool = False
     anonymous_relay: bool = False  # an IP-allowlisted relay: mail without signing in
+    too_many_logins: bool = False  # every sign-in gets the provider's "too many logins"
+    sandbox: bool = False  # Amazon SES: every recipient must be a verified identity too
+    send_rate_exceeded: bool = False  # the account's maximum sending rate is in use
     smtp_auth_off_for: set[str] = field(default_factory=set)  # mailboxes (lowercase)
     oauth: OAuthState = field(default_factory=OAuthState)  # the sign-in service's tokens
 
@@ -76,6 +79,16 @@ CONTROLS: dict[str, str] = {
     "allow_send_as": "send-as is judged by the account's rights again",
     "relay_open": "mail is taken without signing in, as by a relay that trusts the network",
     "relay_closed": "mail needs a signed-in client again",
+    "two_step_on": "2-Step Verification is turned on: the account password, even of a "
+    "legacy account, is refused for an app password",
+    "two_step_off": "2-Step Verification is turned off again",
+    "too_many_logins_on": "every sign-in is refused for too many login attempts",
+    "too_many_logins_off": "sign-ins are judged again",
+    "sandbox_on": "the account is in the sandbox: mail to an unverified recipient is refused",
+    "sandbox_off": "the account is out of the sandbox: any recipient may be sent to",
+    "send_rate_exceeded_on": "the account's maximum sending rate is in use: each message is "
+    "refused for the rate",
+    "send_rate_exceeded_off": "the sending rate has room again",
     "use_up_quota": "the account's daily quota is used up",
     "throttle": "the account's per-minute allowance is used up",
     "reset_limits": "all rate and quota counters start afresh",
@@ -103,6 +116,8 @@ ACCOUNT_CONTROLS = (
     "rotate_password",
     "revoke_app_password",
     "revoke_token",
+    "two_step_on",
+    "two_step_off",
     "revoke_refresh_token",
     "refresh_token_idle",
     "withdraw_consent",
@@ -129,6 +144,12 @@ _SWITCHES: dict[str, tuple[str, bool]] = {
     "allow_send_as": ("send_as_denied", False),
     "relay_open": ("anonymous_relay", True),
     "relay_closed": ("anonymous_relay", False),
+    "too_many_logins_on": ("too_many_logins", True),
+    "too_many_logins_off": ("too_many_logins", False),
+    "sandbox_on": ("sandbox", True),
+    "sandbox_off": ("sandbox", False),
+    "send_rate_exceeded_on": ("send_rate_exceeded", True),
+    "send_rate_exceeded_off": ("send_rate_exceeded", False),
 }
 
 
@@ -141,10 +162,12 @@ def apply(state: State, action: str, user: str | None = None, value: str | None 
     if action in _OAUTH_CONTROLS:
         _oauth(state, action, user)
         return
-    if action not in ("rotate_password", "revoke_app_password", "revoke_token"):
+    if action not in _ACCOUNT_SWITCHES:
         raise KeyError(f"unknown control {action!r}")
     for account in _targets(state, user):
-        if action == "rotate_password":
+        if action in ("two_step_on", "two_step_off"):
+            account.two_step = action == "two_step_on"
+        elif action == "rotate_password":
             account.password = value or secrets.token_urlsafe(12)
             state.oauth.password_changed(account.username)
         elif action == "revoke_app_password":
@@ -152,6 +175,15 @@ def apply(state: State, action: str, user: str | None = None, value: str | None 
         else:
             account.tokens.clear()
             state.oauth.revoke_all(account.username)
+
+
+_ACCOUNT_SWITCHES = (
+    "rotate_password",
+    "revoke_app_password",
+    "revoke_token",
+    "two_step_on",
+    "two_step_off",
+)
 
 
 def _targets(state: State, user: str | None) -> list[Account]:

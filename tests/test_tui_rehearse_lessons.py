@@ -93,5 +93,5 @@ async def test_toggles_are_the_providers_own_and_say_on_or_off() -> None:
         names = [lessons.get_option_at_index(i).id for i in range(lessons.option_count)]
         await pilot.press(*["down"] * names.index("gmail-no-app-password"), "enter")
         await settle(pilot, lambda: screen.rehearsal.provider == "gmail")
-        await settle(pilot, lambda: "App password gone: off" in prompts(toggles))
+        await settle(pilot, lambda: "App password revoked: off" in prompts(toggles))
         assert not any(p.startswith(("SMTP AUTH", "Send-as")) for p in prompts(toggles))

@@ -25,8 +25,10 @@ REHEARSAL_APP_PASSWORD = "rehearsalsecrets"  # where only app passwords sign in 
 PER_USER = {*ACCOUNT_CONTROLS, "throttle", "use_up_quota"}  # toggles aimed at the channel's user
 
 
-O365, GMAIL = ("office365",), ("gmail",)
+O365, GMAIL, SES = ("office365",), ("gmail",), ("amazon-ses",)
 OAUTH = ("office365", "gmail")  # the providers with OAuth sign-in
+PER_MINUTE = O365  # the providers whose profile limits messages a minute
+DAILY = ("office365", "gmail", "amazon-ses", "sendgrid", "sparkpost")  # with a daily quota
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,8 @@ TOGGLES: tuple[Toggle, ...] = (
         ("enable_smtp_auth",),
         O365,
     ),
-    Toggle("throttle", "Throttle now", ("throttle",), ("reset_limits",)),
-    Toggle("quota", "Quota used up", ("use_up_quota",), ("reset_limits",)),
+    Toggle("throttle", "Throttle now", ("throttle",), ("reset_limits",), PER_MINUTE),
+    Toggle("quota", "Quota used up", ("use_up_quota",), ("reset_limits",), DAILY),
     Toggle("greylisting", "Greylisting", ("greylisting_on",), ("greylisting_off",)),
     Toggle("tls-missing", "TLS missing", ("starttls_off",), ("starttls_on",)),
     Toggle(
@@ -101,7 +103,23 @@ TOGGLES: tuple[Toggle, ...] = (
         ("security_defaults_off",),
         O365,
     ),
-    Toggle("app-password-revoked", "App password gone", ("revoke_app_password",), (), GMAIL),
+    Toggle("app-password-revoked", "App password revoked", ("revoke_app_password",), (), GMAIL),
+    Toggle("two-step", "2-Step on", ("two_step_on",), ("two_step_off",), GMAIL),
+    Toggle(
+        "too-many-logins",
+        "Too many logins",
+        ("too_many_logins_on",),
+        ("too_many_logins_off",),
+        GMAIL,
+    ),
+    Toggle("sandbox", "Sandbox", ("sandbox_on",), ("sandbox_off",), SES),
+    Toggle(
+        "sending-rate",
+        "Sending rate exceeded",
+        ("send_rate_exceeded_on",),
+        ("send_rate_exceeded_off",),
+        SES,
+    ),
 )
 
 
