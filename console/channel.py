@@ -335,7 +335,10 @@ def _check_server(server: ServerSettings, profile: Profile) -> list[Problem]:
     if server.security not in SECURITIES:
         problems.append(Problem("server.security", f"must be one of {', '.join(SECURITIES)}"))
         return problems
-    if server.port in IMPLICIT_TLS_PORTS and server.security != "tls":
+    provider_says = _check_endpoint(server, profile) if port_ok else []
+    if provider_says:  # the provider's own ports decide, and a check shows its refusal
+        problems.extend(provider_says)
+    elif server.port in IMPLICIT_TLS_PORTS and server.security != "tls":
         problems.append(
             Problem(
                 "server.security",
@@ -349,9 +352,6 @@ def _check_server(server: ServerSettings, profile: Profile) -> list[Problem]:
                 f'port {server.port} starts in plain text and upgrades: use security = "starttls"',
             )
         )
-    if port_ok:
-        said = {p.field for p in problems}
-        problems.extend(p for p in _check_endpoint(server, profile) if p.field not in said)
     if not server.timeout > 0:
         problems.append(Problem("server.timeout", "must be a positive number of seconds"))
     return problems

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from console.channel import Channel, endpoint_problem
 from console.target import Target
 
 if TYPE_CHECKING:  # a check that passes never loads the diagnosis catalogue's module
     from console.diagnosis import Diagnosis
 
 Status = Literal["pending", "running", "ok", "failed", "skipped"]
+# The stages at which a port or security the provider lacks makes a check fail.
+CONNECTION_STAGES = ("connect", "tls", "certificate", "greeting", "ehlo", "starttls")
 
 
 @dataclass
@@ -96,3 +99,21 @@ class Report:
             "transcript": [{"direction": x.direction, "text": x.text} for x in self.transcript],
             "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
         }
+
+
+def explain_missing_endpoint(report: Report, channel: Channel) -> Report:
+    """Blame a failure to connect on the port when the provider has no such endpoint."""
+    failed = report.failed_stage
+    if failed is None or failed.name not in CONNECTION_STAGES:
+        return report
+    from simulator.profile import ProfileError, load
+
+    try:
+        missing = endpoint_problem(channel.server, load(channel.provider))
+    except (KeyError, ProfileError):
+        return report
+    if missing:
+        from console.diagnosis import no_such_endpoint
+
+        report.diagnosis = no_such_endpoint(missing, failed.detail, channel.provider, failed.name)
+    return report

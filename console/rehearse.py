@@ -10,7 +10,7 @@ import string
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
-from console.channel import Channel, allows_anonymous, endpoint_problem
+from console.channel import Channel, ServerSettings, allows_anonymous, endpoint_problem
 from console.target import Target
 from simulator.clock import VirtualClock
 from simulator.profile import Profile
@@ -156,22 +156,27 @@ async def move_to(simulator: Simulator, at: float) -> None:
 
 def retarget(target: Target, simulator: Simulator) -> Target:
     """The same target pointed at the simulator, trusting its CA."""
-    if simulator.silent_port is not None:
-        port = simulator.silent_port
-    elif simulator.tls_port and (target.security == "tls" or _served_as_tls(target, simulator)):
-        port = simulator.tls_port
-    else:
-        port = simulator.port
     return replace(
         target,
         host=simulator.host,
-        port=port,
+        port=simulated_port(target, simulator),
         tls_name=simulator.host,
         tls_context=simulator.client_ssl_context(),
         simulated=True,
     )
 
 
-def _served_as_tls(target: Target, simulator: Simulator) -> bool:
-    """True when the provider speaks implicit TLS on the port the channel names."""
-    return any(e.port == target.port and e.security == "tls" for e in simulator.profile.endpoints)
+def simulated_port(target: Target, simulator: Simulator) -> int:
+    """The simulator's port that answers as the provider answers on the channel's port."""
+    profile = simulator.profile
+    server = ServerSettings(target.host, target.port, target.security)  # type: ignore[arg-type]
+    served = [e.security for e in profile.endpoints if e.port == target.port]
+    if endpoint_problem(server, profile) and not served:  # a port it lacks: nobody answers
+        if simulator.silent_port is not None:
+            return simulator.silent_port
+        if simulator.unserved_reason and simulator.tls_port:
+            return simulator.tls_port  # held silent too, for a provider without implicit TLS
+    security = served[0] if served and endpoint_problem(server, profile) else target.security
+    if security == "tls" and simulator.tls_port:
+        return simulator.tls_port
+    return simulator.port

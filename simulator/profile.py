@@ -155,7 +155,10 @@ class Profile:
             return None
         use = next((e for e in self.endpoints if e.recommended), self.endpoints[0])
         advice = f"use {use.port} with {SECURITY_WORDS[use.security]}"
-        if any(e.port == port for e in self.endpoints):
+        there = next((e for e in self.endpoints if e.port == port), None)
+        if there is not None:
+            if there != use:  # the same port with its own security is a fix too
+                advice = f"use {port} with {SECURITY_WORDS[there.security]}, or {advice[4:]}"
             return f"{self.name} has no {SECURITY_WORDS[security]} on port {port}: {advice}"
         return f"{self.name} has no port {port}: {advice}"
 

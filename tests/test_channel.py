@@ -181,7 +181,7 @@ def test_every_problem_at_once_each_with_its_line() -> None:
         name="bad name!",
         provider="office365",
         scope="shared",
-        server=ServerSettings("smtp.office365.com", 465, "starttls", timeout=0),
+        server=ServerSettings("smtp.office365.com", 465, "none", timeout=0),
         auth=AuthSettings("plain", "alice@contoso.com", "hunter2"),
         sender=SenderSettings("nobody"),
         messages_per_minute=500,

@@ -10,10 +10,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from console import exitcodes, store
-from console.channel import Channel, endpoint_problem, is_address
+from console.channel import Channel, is_address
 from console.check import run_check
 from console.check_render import render_heading, render_report, render_stage
-from console.check_report import Report, Stage
+from console.check_report import Report, Stage, explain_missing_endpoint
 from console.exitcodes import UsageError
 from console.oauth.errors import SignInError, refused_token_hint
 from console.target import Target, target_for
@@ -244,7 +244,7 @@ async def _check(
         insecure=args.insecure,
     )
     if args.simulate is None:
-        return _truthful(channel, await _run(target, args.json))
+        return explain_missing_endpoint(await _run(target, args.json), channel)
     from console.rehearse import retarget, simulated
 
     try:
@@ -255,28 +255,10 @@ async def _check(
                 from console.oauth.rehearsal import rehearsal_token
 
                 target = replace(target, secret=await rehearsal_token(channel, simulator))
-            return _truthful(channel, await _run(retarget(target, simulator), args.json))
+            report = await _run(retarget(target, simulator), args.json)
+            return explain_missing_endpoint(report, channel)
     except ValueError as error:  # e.g. a scenario written for another provider
         raise UsageError(str(error)) from None
-
-
-def _truthful(channel: Channel, report: Report) -> Report:
-    """Blame a failure to connect on the port when the provider has no such endpoint."""
-    failed = report.failed_stage
-    if failed is None or failed.name not in CONNECTION_STAGES:
-        return report
-    try:
-        missing = endpoint_problem(channel.server, load(channel.provider))
-    except (KeyError, ProfileError):
-        return report
-    if missing:
-        from console.diagnosis import no_such_endpoint
-
-        report.diagnosis = no_such_endpoint(missing, failed.detail, channel.provider, failed.name)
-    return report
-
-
-CONNECTION_STAGES = ("connect", "tls", "certificate", "greeting", "ehlo", "starttls")
 
 
 async def _run(target: Target, quiet: bool) -> Report:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 # made with it, so the real secret is never needed to rehearse.
 REHEARSAL_SECRET = "rehearsal-secret"
 REHEARSAL_APP_PASSWORD = "rehearsalsecrets"  # where only app passwords sign in (16 letters)
+# A channel on a port the provider lacks is sent to a port held silent, as the real host is.
+UNSERVED = "a port this provider does not serve"
 PER_USER = {*ACCOUNT_CONTROLS, "throttle", "use_up_quota"}  # toggles aimed at the channel's user
 
 
@@ -171,7 +173,9 @@ class Rehearsal:
             await self.stop()
             self.lesson, self.lesson_name = None, ""
             clock = VirtualClock(speed=self._clock_speed, start=self._clock_start)
-            simulator = Simulator(provider, host="127.0.0.1", port=0, tls_port=0, clock=clock)
+            simulator = Simulator(
+                provider, port=0, tls_port=0, clock=clock, silent_port=0, silent_reason=UNSERVED
+            )
             await simulator.start()
             self.simulator = simulator
             self.active.clear()
@@ -197,7 +201,14 @@ class Rehearsal:
         async with self._lock:
             await self.stop()
             clock = VirtualClock(speed=lesson.clock_speed, start=self._clock_start)
-            simulator = Simulator(lesson.provider, tls_port=0, scenario=lesson, clock=clock)
+            simulator = Simulator(
+                lesson.provider,
+                tls_port=0,
+                scenario=lesson,
+                clock=clock,
+                silent_port=0,
+                silent_reason=UNSERVED,
+            )
             await simulator.start()
             self.simulator, self.lesson, self.lesson_name = simulator, lesson, name
             self._speed = lesson.clock_speed

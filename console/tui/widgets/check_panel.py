@@ -16,6 +16,7 @@ from console.tui.widgets.diagnosis_card import DiagnosisCard
 from console.tui.widgets.stage_lights import StageLights
 
 if TYPE_CHECKING:
+    from console.channel import Channel
     from console.check import Line, Report, Target
 
 
@@ -72,9 +73,12 @@ class CheckPanel(Vertical):
             return
         self.notify(f"Saved the transcript to {path}", title="Transcript saved")
 
-    async def run(self, target: Target, faq_title: Callable[[str], str]) -> Report:
+    async def run(
+        self, target: Target, faq_title: Callable[[str], str], channel: Channel | None = None
+    ) -> Report:
         """Check the target: stages light up and transcript lines appear as they happen."""
         from console.check import plan, run_check
+        from console.check_report import explain_missing_endpoint
 
         lights = self.query_one(StageLights)
         log = self.query_one(RichLog)
@@ -92,6 +96,8 @@ class CheckPanel(Vertical):
         report = await run_check(
             target, lambda stage: lights.mark(stage.name, stage.status), on_line=show
         )
+        if channel is not None:  # the same title the command line gives a port it lacks
+            report = explain_missing_endpoint(report, channel)
         failed = report.failed_stage
         if failed is None:
             self.note(f"passed in {report.seconds * 1000:.0f} ms")

@@ -171,7 +171,7 @@ class RehearsePane(Horizontal):
                 timeout=10,
             )
         before = simulator.mailbox.accepted
-        await self.show_check(target)
+        await self.show_check(target, channel)
         stored = simulator.mailbox.since(before)
         if stored and stored[-1].delayed:
             when = datetime.fromtimestamp(stored[-1].deliver_at_virtual, UTC).strftime("%H:%M:%S")
@@ -205,11 +205,11 @@ class RehearsePane(Horizontal):
                 self.notify(str(error), title="No secret", severity="error", timeout=12)
                 return
         self.post_message(ShowTab("tab-rehearse"))
-        await self.show_check(target_for(channel, secret))
+        await self.show_check(target_for(channel, secret), channel)
 
-    async def show_check(self, target: Target) -> None:
+    async def show_check(self, target: Target, channel: Channel | None = None) -> None:
         """Run a check in the check panel and pass its diagnosis up."""
-        report = await self.query_one(CheckPanel).run(target, self._faq_title)
+        report = await self.query_one(CheckPanel).run(target, self._faq_title, channel)
         self.post_message(DiagnosisChanged(report.diagnosis))
         failed = report.failed_stage
         if failed is None:
