@@ -288,6 +288,33 @@ def allows_anonymous(profile: Profile) -> bool:
     )
 
 
+def secret_is_username(channel: Channel, profile: Profile | None = None) -> bool:
+    """True when the channel signs in with its secret as the user name too (Postmark's token).
+
+    The channel file leaves the user name empty, so the token never sits in it.
+    """
+    auth = channel.auth
+    if auth.username or auth.method == "none" or auth.method in OAUTH_METHODS:
+        return False
+    if profile is None:
+        profile = _known_profile(channel.provider)
+    return profile is not None and profile.secret_as_username
+
+
+def login_name(channel: Channel, secret: str, profile: Profile | None = None) -> str:
+    """The user name the channel signs in with: its own, or its secret where that is the rule."""
+    return secret if secret_is_username(channel, profile) else channel.auth.username
+
+
+def _known_profile(provider: str) -> Profile | None:
+    from simulator.profile import ProfileError, load
+
+    try:
+        return load(provider)
+    except (KeyError, ProfileError, OSError):
+        return None
+
+
 def validate(channel: Channel, profile: Profile, text: str | None = None) -> list[Problem]:
     """Every problem with the channel at once; with the file's text, each problem gets its line."""
     problems = [

@@ -10,7 +10,13 @@ import string
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
-from console.channel import Channel, ServerSettings, allows_anonymous, endpoint_problem
+from console.channel import (
+    Channel,
+    ServerSettings,
+    allows_anonymous,
+    endpoint_problem,
+    login_name,
+)
 from console.target import Target
 from simulator.clock import VirtualClock
 from simulator.profile import Profile
@@ -26,7 +32,7 @@ def simulated_account(channel: Channel, secret: str, profile: Profile) -> Accoun
     """The account that makes the channel's own sign-in valid at the simulated provider."""
     domain = channel.sender.address.rpartition("@")[2]
     account = Account(
-        channel.auth.username,
+        login_name(channel, secret, profile),
         send_as=[channel.sender.address],
         verified_domains=[domain] if domain else [],
     )
@@ -86,7 +92,8 @@ async def simulated(
         scenario = for_channel(scenario, channel, secret, profile)
     # A scenario that defines the channel's own user decides how that sign-in fares.
     scripted = {a.username.lower() for a in scenario.accounts} if scenario else set()
-    mine = channel.auth.username.lower() in scripted or channel.auth.method == "none"
+    user = login_name(channel, secret, profile)
+    mine = user.lower() in scripted or channel.auth.method == "none"
     own = [] if mine else [simulated_account(channel, secret, profile)]
     server = channel.server
     missing = endpoint_problem(server, profile)
@@ -115,7 +122,7 @@ def for_channel(scenario: Scenario, channel: Channel, secret: str, profile: Prof
     """The lesson played against the channel: its main account becomes the channel's sign-in."""
     if not scenario.accounts or channel.auth.method == "none":
         return scenario
-    main, user = scenario.accounts[0], channel.auth.username
+    main, user = scenario.accounts[0], login_name(channel, secret, profile)
     account = copy.deepcopy(main)
     account.username = user
     if channel.auth.method == "xoauth2":

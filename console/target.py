@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from console.channel import Channel
+from console.channel import Channel, login_name
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Target:
     security: str  # "starttls" | "tls" | "none"
     sender: str
     method: str = "none"  # a key of console.sasl.MECHANISMS, or "none"
-    username: str = ""
+    username: str = field(default="", repr=False)  # it may be the secret (Postmark)
     secret: str = field(default="", repr=False)
     recipient: str | None = None
     sender_header: str = ""
@@ -49,7 +49,7 @@ def target_for(
         security=channel.server.security,
         sender=channel.sender.address,
         method=channel.auth.method,
-        username=channel.auth.username,
+        username=login_name(channel, secret),
         secret=secret,
         recipient=recipient,
         sender_header=channel.sender.header,

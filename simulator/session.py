@@ -26,6 +26,7 @@ from simulator.state import Account, State
 
 log = logging.getLogger(__name__)
 
+TOKEN_USER = "(server token)"  # what a message records for a token used as user name
 DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024  # memory bound when a profile sets no size limit
 TURN_SLICE = 0.002  # seconds a session may run before it lets others run
 IDLE_COMMAND_BUDGET = 2000  # commands a connection may send between two accepted messages
@@ -656,6 +657,12 @@ class ProviderSMTP(SMTP):
         assert transaction.body is not None
         await self._finish(transaction, bytes(transaction.body))
 
+    def _recorded_user(self) -> str | None:
+        # A token used as user name (Postmark) is recorded as such, never itself.
+        if self.user and self.behaviour.profile.credentials.username_is_secret:
+            return TOKEN_USER
+        return self.user
+
     def _rewritten(self, raw: bytes, sender: str, account: Account) -> tuple[bytes, str]:
         """Gmail's handling of senders the account may not use: replaced, not refused."""
         header = rewrite_sender(raw, account)
@@ -691,7 +698,7 @@ class ProviderSMTP(SMTP):
             envelope_from=transaction.sender,
             recipients=tuple(transaction.recipients),
             raw=raw,
-            user=self.user,
+            user=self._recorded_user(),
             session=self.name,
             accepted_virtual=clock.now(),
             accepted_real=time.time(),

@@ -23,7 +23,12 @@ from tests.clients import need  # noqa: F401  (re-exported for the export tests)
 
 SECRET = "exporttestsecret"  # 16 letters: also a Gmail app password
 VARIABLE = "SMTP_EXPORT_TEST_SECRET"
-USERS = {"office365": "alice@contoso.com", "gmail": "alice@example.com", "custom": "app"}
+USERS = {
+    "office365": "alice@contoso.com",
+    "gmail": "alice@example.com",
+    "custom": "app",
+    "postmark": "",  # the server token is the user name too; the file leaves it empty
+}
 
 
 @dataclass

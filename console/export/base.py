@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from console import paths
-from console.channel import Channel
+from console.channel import Channel, secret_is_username
 
 OAUTH_METHODS = frozenset({"xoauth2", "oauthbearer"})
 SECRET_VARIABLE = "SMTP_PASSWORD"
@@ -40,6 +40,11 @@ class Context:
     def signs_in(self) -> bool:
         """True when the channel sends a user name and a secret."""
         return str(self.channel.auth.method) != "none"
+
+    @property
+    def token_user(self) -> bool:
+        """True when the secret is the user name too (Postmark): then neither is written."""
+        return secret_is_username(self.channel)
 
     @property
     def implicit_tls(self) -> bool:

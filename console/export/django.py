@@ -28,7 +28,7 @@ def render(context: Context) -> str:
         "# STARTTLS is EMAIL_USE_TLS, TLS from the first byte EMAIL_USE_SSL: never both True.",
         f"EMAIL_USE_TLS = {context.starttls}",
         f"EMAIL_USE_SSL = {context.implicit_tls}",
-        f"EMAIL_HOST_USER = {quoted(channel.auth.username if context.signs_in else '')}",
+        _user(context),
         (
             f'EMAIL_HOST_PASSWORD = os.environ.get("{SECRET_VARIABLE}", "")'
             if context.signs_in
@@ -39,3 +39,9 @@ def render(context: Context) -> str:
         "SERVER_EMAIL = DEFAULT_FROM_EMAIL",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _user(context: Context) -> str:
+    if context.token_user:  # the token is the user name too (Postmark)
+        return f'EMAIL_HOST_USER = os.environ.get("{SECRET_VARIABLE}", "")'
+    return f"EMAIL_HOST_USER = {quoted(context.channel.auth.username if context.signs_in else '')}"

@@ -32,11 +32,19 @@ def variables(context: Context) -> dict[str, str]:
 def render(context: Context) -> str:
     """One NAME=value line per variable; SMTP_PASSWORD is set at start-up instead."""
     lines = context.header("#", WHERE)
-    lines += [f"{name}={_value(value)}" for name, value in variables(context).items()]
+    shown = variables(context)
+    if context.token_user:
+        del shown["SMTP_USERNAME"]
+    lines += [f"{name}={_value(value)}" for name, value in shown.items()]
     if context.signs_in:
         lines += [
             f"# {SECRET_VARIABLE} is not here: set it when the sender starts, for example",
             f"#   {context.fill()}",
+        ]
+    if context.token_user:
+        lines += [
+            f"# SMTP_USERNAME is the same token as {SECRET_VARIABLE}: set it there too:",
+            f'#   export SMTP_USERNAME="${SECRET_VARIABLE}"',
         ]
     return "\n".join(lines) + "\n"
 

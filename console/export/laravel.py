@@ -23,7 +23,10 @@ def render(context: Context) -> str:
     ]
     if context.signs_in:
         lines += [
-            f"MAIL_USERNAME={quoted(channel.auth.username)}",
+            # The token is the user name too (Postmark): Laravel's .env reads it from MAIL_PASSWORD.
+            'MAIL_USERNAME="${MAIL_PASSWORD}"'
+            if context.token_user
+            else f"MAIL_USERNAME={quoted(channel.auth.username)}",
             "# MAIL_PASSWORD is left out on purpose: set it in the environment of the PHP",
             "# process (a real variable wins over .env), for example:",
             f"#   {context.fill('MAIL_PASSWORD')}",

@@ -24,11 +24,13 @@ def render(context: Context) -> str:
         # tls_starttls off means TLS from the first byte (implicit TLS, port 465 style).
         lines += [f"tls_starttls {'on' if context.starttls else 'off'}", "tls_trust_file system"]
     if context.signs_in:
-        lines += [
-            f"auth {channel.auth.method}",
-            f"user {_value(channel.auth.username)}",
-            f"passwordeval {context.secret_command}",
-        ]
+        lines.append(f"auth {channel.auth.method}")
+        if context.token_user:
+            # The user name is the secret too: eval writes the line from the secret store.
+            lines.append(f"eval printf 'user %s\\n' \"$({context.secret_command})\"")
+        else:
+            lines.append(f"user {_value(channel.auth.username)}")
+        lines.append(f"passwordeval {context.secret_command}")
     else:
         lines.append("auth off")
     if channel.sender.address:

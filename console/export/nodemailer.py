@@ -38,8 +38,7 @@ def render(context: Context) -> str:
     elif context.signs_in:
         lines += [
             f"  authMethod: {json.dumps(channel.auth.method.upper())},",
-            f"  auth: {{ user: {json.dumps(channel.auth.username)}, "
-            f"pass: process.env.{SECRET_VARIABLE} }},",
+            f"  auth: {{ user: {_user(context)}, pass: process.env.{SECRET_VARIABLE} }},",
         ]
     timeout = int(channel.server.timeout * 1000)
     lines += [
@@ -58,3 +57,9 @@ def render(context: Context) -> str:
 
 def _js(flag: bool) -> str:
     return "true" if flag else "false"
+
+
+def _user(context: Context) -> str:
+    if context.token_user:  # the token is the user name too (Postmark)
+        return f"process.env.{SECRET_VARIABLE}"
+    return json.dumps(context.channel.auth.username)

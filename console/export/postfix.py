@@ -20,7 +20,8 @@ def relayhost(context: Context) -> str:
 
 def secret_line(context: Context, secret: str) -> str:
     """The sasl_passwd entry with the secret in it: written only to the 0600 file."""
-    return f"{relayhost(context)} {context.channel.auth.username}:{secret}\n"
+    user = secret if context.token_user else context.channel.auth.username
+    return f"{relayhost(context)} {user}:{secret}\n"
 
 
 def render(context: Context) -> str:
@@ -46,7 +47,8 @@ def _tls(context: Context) -> list[str]:
 
 
 def _sasl(context: Context) -> list[str]:
-    entry = f"{relayhost(context)} {context.channel.auth.username}"
+    user = "SECRET" if context.token_user else context.channel.auth.username
+    entry = f"{relayhost(context)} {user}"
     lines = [
         "smtp_sasl_auth_enable = yes",
         f"smtp_sasl_password_maps = hash:{SASL_PASSWD}",

@@ -21,7 +21,9 @@ def render(context: Context) -> str:
     ]
     if context.signs_in:
         lines += [
-            f"spring.mail.username={_escape(channel.auth.username)}",
+            f"spring.mail.username=${{{SECRET_VARIABLE}}}"  # the token is the user name too
+            if context.token_user
+            else f"spring.mail.username={_escape(channel.auth.username)}",
             "# Spring reads the secret from the environment; fill it with:",
             f"#   {context.fill()}",
             f"spring.mail.password=${{{SECRET_VARIABLE}}}",

@@ -21,8 +21,12 @@ def render(context: Context) -> str:
     if context.oauth:
         lines.append("# swaks cannot sign in with OAuth: this command tests the connection only.")
     elif context.signs_in:
-        argv += ["--auth", channel.auth.method.upper(), "--auth-user", channel.auth.username]
+        argv += ["--auth", channel.auth.method.upper()]
         prefix = f'SWAKS_OPT_auth_password="$({context.secret_command})" \\\n  '
+        if context.token_user:  # the user name is the secret too, so it also comes from there
+            prefix = f'SWAKS_OPT_auth_user="$({context.secret_command})" \\\n  {prefix}'
+        else:
+            argv += ["--auth-user", channel.auth.username]
     argv += ["--from", channel.sender.address, "--timeout", f"{server.timeout:g}"]
     argv += ["--header", f"Subject: smtp-console test of {channel.name}"]
     command = " ".join(shlex.quote(part) for part in argv)

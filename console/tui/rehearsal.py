@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from console.channel import Channel, allows_anonymous
+from console.channel import Channel, allows_anonymous, login_name
 from console.rehearse import grant_secret
 from simulator.state import ACCOUNT_CONTROLS, Account
 
@@ -293,7 +293,7 @@ class Rehearsal:
             self.simulator.control("relay_open" if relay else "relay_closed")
         if channel.auth.method == "none":
             return
-        username = channel.auth.username
+        username = login_name(channel, secret, self.simulator.profile)
         account = self.simulator.state.account(username)
         if account is not None and self.lesson is not None:
             return  # the lesson decides how this sign-in fares (it made this account)
@@ -309,6 +309,13 @@ class Rehearsal:
         if "password-rotated" not in self.active:
             grant_secret(account, secret, self.simulator.profile)
             account.tokens = [secret]
+
+    def login(self, channel: Channel, typed_secret: str) -> str:
+        """The user name the channel signs in with here (the stand-in token, for Postmark)."""
+        if self.simulator is None:
+            return channel.auth.username
+        secret = typed_secret or rehearsal_secret(self.simulator.profile)
+        return login_name(channel, secret, self.simulator.profile)
 
     def toggle(self, toggle_id: str, on: bool, user: str | None) -> str:
         """Switch a trainer behaviour; return what now happens, for a notification."""

@@ -143,8 +143,9 @@ class RehearsePane(Horizontal):
 
     @on(TrainerToggled)
     def trainer_toggled(self, message: TrainerToggled) -> None:
-        user = self.channel.auth.username if self.channel else None
+        user = None
         if self.channel is not None:
+            user = self.rehearsal.login(self.channel, self.typed_secret())
             self.rehearsal.prepare(self.channel, self.typed_secret())
         try:
             text = self.rehearsal.toggle(message.toggle, message.on, user or None)
@@ -190,7 +191,7 @@ class RehearsePane(Horizontal):
         where = f"{channel.server.host}:{channel.server.port}"
         question = (
             f"Connect to the real server {where} and sign in as "
-            f"{channel.auth.username or '(no login)'}?\nNo message is sent."
+            f"{_who(channel)}?\nNo message is sent."
         )
         if not await self.app.push_screen_wait(Confirm(question, yes="Connect (y)")):
             return
@@ -219,3 +220,12 @@ class RehearsePane(Horizontal):
 
     def _faq_title(self, entry_id: str) -> str:
         return self.faq.get(entry_id).question if entry_id in self.faq.ids() else entry_id
+
+
+def _who(channel: Channel) -> str:
+    """Whom a live check signs in as, in words, never the secret."""
+    from console.channel import secret_is_username
+
+    if secret_is_username(channel):
+        return "the secret itself (the provider takes the token as user name)"
+    return channel.auth.username or "(no login)"
