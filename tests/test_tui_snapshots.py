@@ -1,4 +1,4 @@
-"""Pictures of the console's main states at 80x24 and 120x40 (pytest-textual-snapshot)."""
+"""Pictures of the console's main states at 80x24, 120x40 and 160x45 (pytest-textual-snapshot)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_first_question_80x24(snap_compare: Snap) -> None:
     assert snap_compare(ConsoleApp(), terminal_size=(80, 24), run_before=settled)
 
 
-def test_recommendation_beside_the_faq_120x40(snap_compare: Snap) -> None:
+def test_recommendation_beside_the_editor_120x40(snap_compare: Snap) -> None:
     assert snap_compare(
         ConsoleApp(),
         terminal_size=(120, 40),
