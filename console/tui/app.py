@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from console.guide import load_faq, load_guide
+from console.tui.focus import mark
 from console.tui.screens.main import MainScreen
 from simulator.profile import load_all
 
@@ -64,8 +66,23 @@ class ConsoleApp(App[int]):
     ]
 
     def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, self._screen_changed)
         faq = load_faq()
         self.push_screen(MainScreen(load_all(), load_guide(faq=faq), faq))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        mark(event.widget, True)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        mark(event.widget, False)
+
+    def _screen_changed(self, screen: Screen[object]) -> None:
+        """Only the screen on top shows a focus marker; a screen shown again gets its own back."""
+        for other in self.screen_stack:
+            if other is not screen and other.focused is not None:
+                mark(other.focused, False)
+        if screen.focused is not None:
+            mark(screen.focused, True)
 
     def notify(
         self,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, ProgressBar, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from console.tui.markup import escape
 from console.tui.widgets.minute_chart import MinuteChart, MinuteCounts
@@ -20,9 +20,9 @@ class BurstPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="burst-settings"):
-            yield Static("Messages", classes="field-label")
+            yield Label("  Messages", classes="field-label", name="Messages")
             yield Input("40", id="burst-count", type="integer", compact=True)
-            yield Static("per minute", classes="field-label")
+            yield Label("  per minute", classes="field-label", name="per minute")
             yield Input(
                 id="burst-rate", type="integer", compact=True, placeholder="channel's pacing"
             )

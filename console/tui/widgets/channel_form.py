@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
@@ -121,20 +121,6 @@ class ChannelForm(VerticalScroll):
         label = Label(f"  {title}", classes="field-label", name=title)
         yield Horizontal(label, *widgets, classes="field-row")
         yield Static(classes="problem", id=problem_id(field), markup=False)
-
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        self._mark_row(event.widget)
-
-    def on_descendant_blur(self) -> None:
-        self._mark_row(self.screen.focused)
-
-    def _mark_row(self, focused: Widget | None) -> None:
-        """A marker beside the focused field's name: visible without any colour (NO_COLOR)."""
-        for row in self.query(".field-row"):
-            label = row.query_one(Label)
-            here = focused is not None and focused.parent is row
-            label.update(f"{'▶' if here else ' '} {label.name}")
-            row.set_class(here, "-focus")
 
     def fill(self, channel: Channel) -> list[str]:
         """Put a channel's values into the fields; return the values no field can show."""
