@@ -56,8 +56,11 @@ async def walk(pilot: Pilot[int], screen: Screen[object]) -> list[str]:
     unmarked = []
     for widget in list(screen.focus_chain):
         widget.focus()
-        await pilot.pause()
-        if not marker_for(pilot.app, widget):  # type: ignore[arg-type]
+        for _ in range(20):  # a loaded machine may take a few frames to draw it
+            await pilot.pause(0.02)
+            if marker_for(pilot.app, widget):  # type: ignore[arg-type]
+                break
+        else:
             unmarked.append(f"{type(widget).__name__}#{widget.id}")
     return unmarked
 
