@@ -70,6 +70,7 @@ class Simulator:
         signin_port: int | None = 0,
         consent: str | None = None,
         max_connections: int | None = None,
+        ca_in_child: bool = False,
     ) -> None:
         self.profile = load(provider) if isinstance(provider, str) else provider
         if scenario is not None and scenario.provider != self.profile.id:
@@ -106,6 +107,7 @@ class Simulator:
         self.ca_out = ca_out
         self.ca_replace = ca_replace  # False: a different file at ca_out is left alone
         self.ca_file = Path()
+        self.ca_in_child = ca_in_child  # a long-running server never loads cryptography
         self._tls: TLSMaterial | None = None
         self._servers: list[asyncio.Server] = []  # the silent ports
         self.max_connections = max_connections or connection_cap()
@@ -135,7 +137,8 @@ class Simulator:
         """Listen on host:port (and tls_port for implicit TLS); returns once listening."""
         loop = asyncio.get_running_loop()
         names = ["localhost", "127.0.0.1", "::1", self.host, self.profile.host_token]
-        self._tls = TLSMaterial([*names, *(e.host for e in self.profile.endpoints)])
+        hosts = [*names, *(e.host for e in self.profile.endpoints)]
+        self._tls = TLSMaterial(hosts, in_child=self.ca_in_child)
         self.ca_file = self._tls.write_ca(self.ca_out, replace=self.ca_replace)
         context = self._tls.server_context(legacy=self.behaviour.speaks(LEGACY_TLS_KEY))
         services = Services(

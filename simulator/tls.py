@@ -1,95 +1,37 @@
-"""A throwaway certificate authority for the simulator's STARTTLS and implicit TLS."""
+"""The simulator's TLS: contexts for both ends from a throwaway CA (see simulator.ca)."""
 
 from __future__ import annotations
 
 import errno
-import ipaddress
+import os
 import ssl
+import subprocess
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-# Short-lived: a CA file left behind (or trusted by mistake) soon stops vouching for anything.
-LIFETIME = timedelta(days=7)
-SKEW = timedelta(hours=1)  # a client clock a little behind still accepts it
-CA_NAME = "smtp-console simulator CA, for rehearsals only"
-
-
-def general_name(name: str) -> x509.GeneralName:
-    """An IP address or a DNS name, as a certificate names it."""
-    try:
-        return x509.IPAddress(ipaddress.ip_address(name))
-    except ValueError:
-        return x509.DNSName(name)
-
-
-def subtree(name: x509.GeneralName) -> x509.GeneralName:
-    """The name-constraint subtree that permits exactly this address or name."""
-    if isinstance(name, x509.IPAddress):
-        return x509.IPAddress(ipaddress.ip_network(name.value))
-    return name
+# The child process: put this package's folder first on the path, then print the PEM.
+CHILD = "import sys; sys.path.insert(0, sys.argv.pop(1)); from simulator.ca import main; main()"
+CA_END = b"-----END CERTIFICATE-----\n"
 
 
 class TLSMaterial:
-    """A fresh CA, a server certificate for the given names, and contexts for both ends."""
+    """A fresh CA, a server certificate for the given names, and contexts for both ends.
 
-    def __init__(self, names: Iterable[str]) -> None:
-        unique = [general_name(n) for n in dict.fromkeys(n for n in names if n)]
-        start = datetime.now(UTC) - SKEW
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name(
-            [
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "smtp-console simulator"),
-                x509.NameAttribute(NameOID.COMMON_NAME, CA_NAME),
-            ]
-        )
-        ca = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(subject)
-            .public_key(ca_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(start)
-            .not_valid_after(start + LIFETIME)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-                critical=True,
-            )
-            .add_extension(x509.NameConstraints([subtree(n) for n in unique], None), True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-            .sign(ca_key, hashes.SHA256())
-        )
-        key = ec.generate_private_key(ec.SECP256R1())
-        leaf = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([]))
-            .issuer_name(subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(start)
-            .not_valid_after(start + LIFETIME)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.SubjectAlternativeName(unique), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-            )
-            .sign(ca_key, hashes.SHA256())
-        )
-        self._ca_pem = ca.public_bytes(serialization.Encoding.PEM)
-        self._chain_pem = leaf.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    With in_child, a short-lived child process makes them: cryptography (some 12 MB) is
+    then never loaded into a server that runs for hours.
+    """
+
+    def __init__(self, names: Iterable[str], *, in_child: bool = False) -> None:
+        chosen = list(names)
+        if in_child:
+            self._ca_pem, self._chain_pem = _made_in_child(chosen)
+        else:
+            from simulator.ca import build
+
+            self._ca_pem, self._chain_pem = build(chosen)
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
 
     def server_context(self, *, legacy: bool = False) -> ssl.SSLContext:
@@ -103,10 +45,7 @@ class TLSMaterial:
             context.set_ciphers("DEFAULT:@SECLEVEL=0")
         else:
             context.minimum_version = ssl.TLSVersion.TLSv1_2
-        with tempfile.TemporaryDirectory(prefix="smtp-simulator-") as folder:
-            chain = Path(folder) / "server.pem"  # the ssl module loads keys only from files
-            chain.write_bytes(self._chain_pem)
-            context.load_cert_chain(chain)
+        _load_chain(context, self._chain_pem)
         return context
 
     def client_context(self) -> ssl.SSLContext:
@@ -145,3 +84,36 @@ class TLSMaterial:
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None
+
+
+def _made_in_child(names: list[str]) -> tuple[bytes, bytes]:
+    """The CA and the certificate + key PEM, from a child process over a pipe."""
+    package_folder = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", CHILD, package_folder, *names],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    end = done.stdout.find(CA_END)
+    if done.returncode != 0 or end < 0:
+        why = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"the simulator's certificates could not be made: {why[0]}")
+    end += len(CA_END)
+    return done.stdout[:end], done.stdout[end:]
+
+
+def _load_chain(context: ssl.SSLContext, chain: bytes) -> None:
+    """Load the certificate and key: the ssl module reads keys only from a path."""
+    if not hasattr(os, "memfd_create"):
+        with tempfile.TemporaryDirectory(prefix="smtp-simulator-") as folder:
+            path = Path(folder) / "server.pem"
+            path.write_bytes(chain)
+            context.load_cert_chain(path)
+        return
+    descriptor = os.memfd_create("smtp-simulator-key")  # in memory: the key touches no disk
+    try:
+        os.write(descriptor, chain)
+        context.load_cert_chain(f"/proc/self/fd/{descriptor}")
+    finally:
+        os.close(descriptor)

@@ -67,6 +67,9 @@ async def test_json_log_serves_masks_and_stops_on_sigterm(tmp_path: Path) -> Non
     assert listening["kind"] == "listening" and listening["provider"] == "office365"
     assert listening["host"] == "127.0.0.1" and listening["ca_file"] == str(ca_out)
     await asyncio.to_thread(send_one, listening["port"], listening["ca_file"])
+    maps = Path(f"/proc/{process.pid}/maps")
+    if maps.exists():  # its CA came from a child process: the server never loads cryptography
+        assert "cryptography" not in maps.read_text(), "the simulate process loaded cryptography"
     process.send_signal(signal.SIGTERM)
     out, err = await asyncio.wait_for(process.communicate(), 15)
     assert process.returncode == 0, err.decode()

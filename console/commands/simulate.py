@@ -234,6 +234,7 @@ def build(args: argparse.Namespace) -> Simulator:
             ca_replace=args.force,
             keep=args.keep,
             signin_port=args.signin_port,
+            ca_in_child=True,  # the server runs for hours: cryptography stays out of its memory
         )
     except KeyError as error:
         raise BadInput(str(error.args[0])) from None
