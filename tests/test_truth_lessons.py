@@ -18,6 +18,7 @@ CASES = [
     ("password-changed", "office365", "someone@contoso.com", "Secret-1", None, "535 5.7.3"),
     ("gmail-no-app-password", "gmail", "me@example.com", "qwertyuiopasdfgh", None, "535-5.7.8"),
     ("gmail-no-app-password", "gmail", "me@example.com", "my-own-password", "0s", "534-5.7.9"),
+    ("gmail-two-step-turned-on", "gmail", "me@example.com", "my-own-password", None, "534-5.7.9"),
 ]
 
 

@@ -104,3 +104,29 @@ def test_limit_toggles_are_listed_where_the_profile_has_that_limit() -> None:
         assert ("throttle" in ids) == (limits.messages_per_minute is not None), provider
         daily = limits.messages_per_day or limits.recipients_per_day
         assert ("quota" in ids) == (daily is not None), provider
+
+
+async def test_two_step_on_refuses_a_legacy_lessons_password_from_then_on() -> None:
+    from textual.widgets import OptionList
+
+    from console.tui.screens.lessons import LessonScreen
+
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await pilot.press("2", "1", "1", "1", "c")
+        await pilot.pause()
+        await type_into(pilot, "auth-username", "me@gmail.com")
+        await pilot.press("f7", "l")
+        await settle(pilot, lambda: isinstance(app.screen, LessonScreen))
+        lessons = app.screen.query_one("#lesson-list", OptionList)
+        names = [lessons.get_option_at_index(i).id for i in range(lessons.option_count)]
+        await pilot.press(*["down"] * names.index("gmail-two-step-turned-on"), "enter")
+        await settle(pilot, lambda: screen.rehearsal.lesson_name == "gmail-two-step-turned-on")
+        assert (await check(pilot, screen))["auth"] == "ok"  # the legacy password signs in
+
+        toggles = await switch(pilot, screen, "2-Step on")
+        assert "2-Step on: on" in prompts(toggles)
+        assert (await check(pilot, screen))["auth"] == "failed"
+        assert screen.diagnosis is not None
+        assert "534 5.7.9 Application-specific password required" in screen.diagnosis.reply
