@@ -403,6 +403,7 @@ class MainScreen(Screen[None]):
 
         def done(_: bool | None) -> None:
             self.notify(token_status(signed_in), markup=False)
+            self.query_one(EditorPane).show_token_status(again=True)
 
         self.app.push_screen(SignInScreen(channel), done)
 

@@ -19,20 +19,9 @@ from console.oauth.flows import DeviceCode
 from console.oauth.loopback import Loopback, first_answer
 from console.oauth.tokens import FileStore, TokenStore
 from console.secrets import SecretError
+from console.tui.oauth_status import token_status
 
-
-def token_status(channel: Channel, store: TokenStore | None = None) -> str:
-    """One line on the channel's tokens, for the editor; never a token."""
-    if not channel.signs_in_with_oauth:
-        return ""
-    try:
-        data = access.status(access.sign_in_for(channel, store=store))
-    except SecretError as error:
-        return f"OAuth: {str(error).splitlines()[0]}"
-    if not data["signed_in"]:
-        return "OAuth: not signed in (ctrl+g signs in)"
-    minutes = data["access_token_seconds_left"] // 60
-    return f"OAuth: signed in as {data['account']}; access token {minutes} min left"
+__all__ = ["SignInScreen", "token_status"]
 
 
 class SignInScreen(ModalScreen[bool]):

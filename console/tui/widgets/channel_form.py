@@ -106,6 +106,8 @@ class ChannelForm(VerticalScroll):
                 password=True, placeholder="stored on ctrl+s, never in the file", id="auth-password"
             ),
         )
+        # OAuth channels: whether the token store holds a sign-in (filled by the editor).
+        yield Static(id="oauth-status", markup=False)
         yield from self._row("From", "sender.from", Input(id="sender-from"))
         yield from self._row("Display name", "sender.display_name", Input(id="sender-display-name"))
         yield from self._row(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.widgets import Static
 
 from console import paths, secret_shapes
 from console.channel import (
@@ -50,6 +51,7 @@ class EditorPane(Horizontal):
         self.problem_count = 0
         self.baseline = channel  # what the file, or the fresh draft, holds
         self.previewing = False  # the preview renders only while the tab is on screen
+        self._status_of: object = None  # the channel settings the OAuth line was read for
 
     def compose(self) -> ComposeResult:
         yield ChannelForm({pid: p.name for pid, p in self.profiles.items()}, id="channel-form")
@@ -103,9 +105,31 @@ class EditorPane(Horizontal):
                 for shape in secret_shapes.scan(message.channel, token_as_username=token_user)
             ]
         self.update_preview()
+        self.show_token_status()
         form = self.query_one(ChannelForm)
         self.problem_count = form.show_problems(problems, message.unreadable)
         self.post_message(ChannelChanged(message.channel, self.problem_count))
+
+    def show_token_status(self, *, again: bool = False) -> None:
+        """The OAuth line under the secret: signed in as whom and for how long, or not."""
+        channel, line = self.channel, self.query_one("#oauth-status", Static)
+        oauth = channel is not None and channel.signs_in_with_oauth
+        line.set_class(oauth, "-shown")
+        if channel is None or not oauth:
+            self._status_of = None
+            return
+        key = (channel.name, channel.provider, channel.auth.username, channel.oauth)
+        if key != self._status_of or again:
+            self._status_of = key
+            self._read_token_status(channel)
+
+    @work(thread=True, exclusive=True, group="oauth-status")
+    def _read_token_status(self, channel: Channel) -> None:
+        # A keyring may take a while to answer: off the UI thread, authlib and httpx never loaded.
+        from console.tui.oauth_status import token_status
+
+        text = token_status(channel)
+        self.app.call_from_thread(self.query_one("#oauth-status", Static).update, text)
 
     def _from_follows_username(self, before: Channel, now: Channel) -> None:
         """As `channels new --username`: a mailbox provider sends as the signed-in address."""
