@@ -61,19 +61,25 @@ Start = Callable[[str], Awaitable[Lesson]]
 
 
 async def attempt(
-    sim: Simulator, user: str, secret: str, sender: str | None = None, *, token: bool = False
+    sim: Simulator,
+    user: str,
+    secret: str,
+    sender: str | None = None,
+    *,
+    token: bool = False,
+    to: str = "x@example.org",
 ) -> str:
     """Sign in and send one message: "250", or the refusal's code and first line."""
     client = aiosmtplib.SMTP(hostname=sim.host, port=sim.port, tls_context=sim.client_ssl_context())
     await client.connect()
     sender = sender or user
-    body = f"From: {sender}\r\nTo: x@example.org\r\nSubject: Lesson\r\n\r\nHi.\r\n"
+    body = f"From: {sender}\r\nTo: {to}\r\nSubject: Lesson\r\n\r\nHi.\r\n"
     try:
         if token:
             await client.auth_xoauth2(user, secret)
         else:
             await client.login(user, secret)
-        await client.sendmail(sender, ["x@example.org"], body)
+        await client.sendmail(sender, [to], body)
         return "250"
     except aiosmtplib.SMTPRecipientsRefused as error:
         return f"{error.recipients[0].code} {error.recipients[0].message.splitlines()[0]}"
@@ -157,15 +163,27 @@ async def test_ses_sandbox(lesson: Start) -> None:
     story = await lesson("ses-sandbox")
     sim = story.sim
     user, password = "AKIAEXAMPLESMTPUSER1", "BExampleSmtpPasswordDerivedFromIam0123456789"
-    unverified = await attempt(sim, user, password, "me@elsewhere.org")
+    verified = "ops@example.com"  # the sandbox takes only verified recipients
+
+    async def send(sender: str, to: str = verified) -> str:
+        return await attempt(sim, user, password, sender, to=to)
+
+    unverified = await send("me@elsewhere.org")
     assert unverified.startswith("554 Message rejected: Email address is not verified")
-    assert await attempt(sim, user, password, "app@example.com") == "250"
-    assert (await attempt(sim, user, password, "app@example.com")).startswith(
+    await story.advance(seconds=1)
+    outsider = await send("app@example.com", to="x@example.org")
+    assert outsider == (
+        "554 Message rejected: Email address is not verified. The following identities "
+        "failed the check in region US-EAST-1: x@example.org"
+    )
+    await story.advance(seconds=1)
+    assert await send("app@example.com") == "250"
+    assert (await send("app@example.com")).startswith(
         "454 Throttling failure: Maximum sending rate exceeded"
     )
     await story.advance(seconds=1)
-    assert await attempt(sim, user, password, "app@example.com") == "250"
+    assert await send("app@example.com") == "250"
     await story.advance(minutes=30)
-    assert (await attempt(sim, user, password, "app@example.com")).startswith(
+    assert (await send("app@example.com")).startswith(
         "454 Throttling failure: Daily message quota exceeded"
     )
