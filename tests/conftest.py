@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -11,6 +13,13 @@ import keyring.core
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
+
+# Many tests start smtp-console (or a simulator) as a program. Where the shell sets
+# PYTHONDONTWRITEBYTECODE, each of those would compile the console, Textual and the rest from
+# source again; instead the first writes the bytecode and the others load it, as installed
+# commands do. Nothing a test checks depends on it.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 
 class MemoryKeyring(KeyringBackend):

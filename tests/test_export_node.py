@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 import tempfile
@@ -72,16 +73,20 @@ def _nodemailer() -> Path:
     """A folder holding node_modules/nodemailer, installed once per machine into a cache."""
     npm = need("npm")
     folder = Path(tempfile.gettempdir()) / "smtp-console-test-nodemailer"
-    if not (folder / "node_modules" / "nodemailer").is_dir():
-        done = subprocess.run(
-            [npm, "install", "--prefix", str(folder), NODEMAILER, "--no-audit", "--no-fund"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.skip(f"could not install {NODEMAILER}: {done.stderr.strip()[-300:]}")
+    folder.mkdir(exist_ok=True)
+    # Parallel test workers share the folder: one installs while the others wait.
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "node_modules" / "nodemailer").is_dir():
+            done = subprocess.run(
+                [npm, "install", "--prefix", str(folder), NODEMAILER, "--no-audit", "--no-fund"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            if done.returncode != 0:
+                pytest.skip(f"could not install {NODEMAILER}: {done.stderr.strip()[-300:]}")
     return folder
 
 
