@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from console.channel import Channel, allows_anonymous, login_name
-from console.rehearse import grant_secret
 from simulator.state import ACCOUNT_CONTROLS, Account
 
 if TYPE_CHECKING:
@@ -307,6 +306,8 @@ class Rehearsal:
         if domain and domain not in account.verified_domains:
             account.verified_domains.append(domain)
         if "password-rotated" not in self.active:
+            from console.rehearse import grant_secret  # with the simulator: after the first screen
+
             grant_secret(account, secret, self.simulator.profile)
             account.tokens = [secret]
 

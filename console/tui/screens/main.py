@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -12,10 +13,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Static, TabbedContent, TabPane
 
-from console import store
 from console.channel import Channel, draft
-from console.diagnosis import Diagnosis
-from console.export.base import reference_for
 from console.guide import Faq, Guide, Question, Recommendation, Walk
 from console.tui.messages import (
     ChannelChanged,
@@ -36,6 +34,9 @@ from console.tui.widgets.guide_panel import GuidePanel
 from console.tui.widgets.messages_pane import MessagesPane
 from console.tui.widgets.rehearse_pane import RehearsePane
 from simulator.profile import Profile
+
+if TYPE_CHECKING:  # the rest loads when first needed, after the first screen
+    from console.diagnosis import Diagnosis
 
 SPLIT_WIDTH = 120  # from here the guide and the editor stand side by side
 MIN_SIZE = (60, 18)  # below this the panes have no rows or columns left to be read
@@ -373,6 +374,7 @@ class MainScreen(Screen[None]):
         if self.channel is None:
             self.notify("Fix the fields marked in red first.", severity="error")
             return
+        from console.export.base import reference_for
         from console.tui.screens.export import ExportScreen
 
         path = self.query_one(EditorPane).path
@@ -385,6 +387,7 @@ class MainScreen(Screen[None]):
 
     def action_sign_in(self) -> None:
         """The OAuth sign-in step for the saved channel (its [oauth] table lives in the file)."""
+        from console import store
         from console.tui.screens.oauth_signin import SignInScreen, token_status
 
         path = self.query_one(EditorPane).path

@@ -61,9 +61,20 @@ def problem_id(field: str) -> str:
 class ChannelForm(VerticalScroll):
     """Every channel field; posts ChannelEdited on each change."""
 
-    def __init__(self, providers: Mapping[str, str], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        providers: Mapping[str, str],
+        *,
+        initial: Channel | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.providers = providers
+        self.initial = initial  # filled in once mounted (the form mounts after the first screen)
+
+    def on_mount(self) -> None:
+        if self.initial is not None:
+            self.fill(self.initial)
 
     def compose(self) -> ComposeResult:
         def choices(values: Iterable[str]) -> list[tuple[str, str]]:

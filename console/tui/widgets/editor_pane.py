@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.lazy import Lazy
 from textual.widgets import Static
 
 from console import paths, secret_shapes
@@ -54,17 +55,15 @@ class EditorPane(Horizontal):
         self._status_of: object = None  # the channel settings the OAuth line was read for
 
     def compose(self) -> ComposeResult:
-        yield ChannelForm({pid: p.name for pid, p in self.profiles.items()}, id="channel-form")
+        names = {pid: p.name for pid, p in self.profiles.items()}
+        # The form (most of the console's widgets) mounts just after the first screen is up.
+        yield Lazy(ChannelForm(names, initial=self.channel, id="channel-form"))
         yield TomlPreview(id="toml-preview")
-
-    def on_mount(self) -> None:
-        if self.channel is not None:
-            self.query_one(ChannelForm).fill(self.channel)
-        self.baseline = self.channel
 
     def password(self) -> str:
         """The secret typed in the form, if any."""
-        return self.query_one(ChannelForm).password()
+        forms = self.query(ChannelForm)
+        return forms.first().password() if forms else ""
 
     def start_from(self, recommendation: Recommendation) -> bool:
         """Draft a new, unsaved channel from a guide recommendation."""
@@ -159,6 +158,8 @@ class EditorPane(Horizontal):
 
     def unsaved(self) -> bool:
         """True when the form differs from the file (or the fresh draft), or holds a secret."""
+        if not self.query(ChannelForm):
+            return False  # not mounted yet: nothing typed
         form = self.query_one(ChannelForm)
         current = form.read()[0]
         typed = bool(self.password()) and (current is None or current.auth.secret == "keyring")
