@@ -81,13 +81,19 @@ def main() -> int:
             "bare Textual app": ([sys.executable, "-c", BARE_APP], BARE_TEXT),
             "smtp-console": (smtp_console(), GUIDE_TEXT),
         }
-        for command, text in kinds.values():  # warm the file cache and bytecode
-            until_shown(command, text, environment)
-        timings: dict[str, list[float]] = {name: [] for name in kinds}
-        for number in range(runs):
-            order = list(kinds.items())[:: 1 if number % 2 == 0 else -1]
-            for name, (command, text) in order:
-                timings[name].append(until_shown(command, text, environment))
+        # One idle session keeps the tmux server up between runs: a server that exits with its
+        # last session can take the next run's new session down with it.
+        tmux("new-session", "-d", "-s", "keep", "-x", "80", "-y", "24", "sleep 3600")
+        try:
+            for command, text in kinds.values():  # warm the file cache and bytecode
+                until_shown(command, text, environment)
+            timings: dict[str, list[float]] = {name: [] for name in kinds}
+            for number in range(runs):
+                order = list(kinds.items())[:: 1 if number % 2 == 0 else -1]
+                for name, (command, text) in order:
+                    timings[name].append(until_shown(command, text, environment))
+        finally:
+            tmux("kill-server")
     medians = {name: median(values) for name, values in timings.items()}
     print(f"runs per variant: {runs} (alternating, whole processes in tmux 80x24); {load()}")
     for name, value in medians.items():

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.lazy import Lazy
 
 from console.channel import Channel
 from console.tui.errors import notify_errors
 from console.tui.messages import DiagnosisChanged
 from console.tui.rehearsal import Rehearsal
 from console.tui.widgets.burst_panel import BurstPanel
+from console.tui.widgets.later import Later
 
 
 class BurstPane(Vertical):
@@ -27,7 +27,7 @@ class BurstPane(Vertical):
 
     def compose(self) -> ComposeResult:
         # The panel mounts just after the first screen is up.
-        yield Lazy(BurstPanel(id="burst"))
+        yield Later(lambda: BurstPanel(id="burst"))
 
     def settings(self, channel: Channel | None) -> tuple[int, float | None] | None:
         """The count and rate to send, or None after saying why no burst can start."""

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.lazy import Lazy
 from textual.widgets import Static
 
 from console import paths, secret_shapes
@@ -30,6 +29,7 @@ from console.tui.errors import notify_errors
 from console.tui.markup import escape
 from console.tui.messages import ChannelChanged, ChannelEdited, ShowTab
 from console.tui.widgets.channel_form import FIELD_LABELS, ChannelForm
+from console.tui.widgets.later import Later
 from console.tui.widgets.toml_preview import TomlPreview
 from simulator.profile import Profile
 
@@ -57,7 +57,7 @@ class EditorPane(Horizontal):
     def compose(self) -> ComposeResult:
         names = {pid: p.name for pid, p in self.profiles.items()}
         # The form (most of the console's widgets) mounts just after the first screen is up.
-        yield Lazy(ChannelForm(names, initial=self.channel, id="channel-form"))
+        yield Later(lambda: ChannelForm(names, initial=self.channel, id="channel-form"))
         yield TomlPreview(id="toml-preview")
 
     def password(self) -> str:

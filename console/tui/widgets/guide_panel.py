@@ -35,10 +35,13 @@ class GuidePanel(Vertical):
         self.walk = walk or Walk(guide)  # the tab and the side column share one walk
 
     def compose(self) -> ComposeResult:
-        yield Static(id="guide-trail")
-        yield Static(id="guide-question")
-        yield Static(id="guide-help")
-        yield OptionList(id="guide-options")
+        # The first question is there from the start: it is the first thing on the screen.
+        node = self.walk.current
+        first = node if isinstance(node, Question) and not self.walk.answers() else None
+        yield Static("Guide: answer to get a plan" if first else "", id="guide-trail")
+        yield Static(first.text if first else "", id="guide-question")
+        yield Static(first.help if first else "", id="guide-help")
+        yield OptionList(*(_options(first) if first else ()), id="guide-options")
         with VerticalScroll(id="recommendation"):
             yield Static(id="recommendation-body")
             yield Button("Start this channel (c)", id="start-channel", variant="primary")
@@ -68,9 +71,7 @@ class GuidePanel(Vertical):
             self.query_one("#guide-help", Static).update(node.help)
             options = self.query_one("#guide-options", OptionList)
             options.clear_options()
-            options.add_options(
-                [Option(f"{n}. {o.label}", id=str(n - 1)) for n, o in enumerate(node.options, 1)]
-            )
+            options.add_options(_options(node))
             options.highlighted = 0
         else:
             self.query_one("#recommendation-body", Static).update(render_recommendation(node))
@@ -124,6 +125,12 @@ class GuidePanel(Vertical):
                 self.walk.choose(index)
                 self.refresh_step()
                 self.focus_step()
+
+
+def _options(node: Question | Recommendation) -> list[Option]:
+    if not isinstance(node, Question):
+        return []
+    return [Option(f"{n}. {o.label}", id=str(n - 1)) for n, o in enumerate(node.options, 1)]
 
 
 def render_recommendation(node: Recommendation) -> str:

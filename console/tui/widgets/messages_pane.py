@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.lazy import Lazy
 from textual.widgets import DataTable
 
 from console.tui.messages import TabLabel
 from console.tui.rehearsal import Rehearsal
 from console.tui.widgets.captured_table import CapturedTable
+from console.tui.widgets.later import Later
 
 if TYPE_CHECKING:
     from simulator.events import Event
@@ -27,7 +27,7 @@ class MessagesPane(Vertical):
 
     def compose(self) -> ComposeResult:
         # The table mounts just after the first screen is up.
-        yield Lazy(CapturedTable(id="captured"))
+        yield Later(lambda: CapturedTable(id="captured"))
 
     def on_mount(self) -> None:
         self.rehearsal.subscribe(self.on_simulator_event)

@@ -11,19 +11,30 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.lazy import Lazy
+from textual.widget import Widget
 
 from console.channel import Channel
 from console.guide import Faq
 from console.tui.errors import notify_errors
 from console.tui.messages import DiagnosisChanged, ShowTab, TrainerToggled
 from console.tui.rehearsal import Rehearsal
-from console.tui.widgets.check_panel import CheckPanel
+from console.tui.widgets.later import Later
 from console.tui.widgets.trainer_panel import TrainerPanel
 
 if TYPE_CHECKING:
     # The SMTP client and the simulator load on first use, after the first screen.
     from console.check import Target
+    from console.tui.widgets.check_panel import CheckPanel
+
+
+_CHECK_PANEL = "#check-area"
+
+
+def _check_panel() -> Widget:
+    # Imported here: its transcript log loads rich's pretty printer, which loads attrs.
+    from console.tui.widgets.check_panel import CheckPanel
+
+    return CheckPanel(id="check-area")
 
 
 class RehearsePane(Horizontal):
@@ -51,10 +62,15 @@ class RehearsePane(Horizontal):
         self.channel: Channel | None = None
         self.simulated_provider = ""
 
+    def _check(self) -> CheckPanel:
+        from console.tui.widgets.check_panel import CheckPanel
+
+        return self.query_one(_CHECK_PANEL, CheckPanel)
+
     def compose(self) -> ComposeResult:
         # The panels mount just after the first screen is up.
-        yield Lazy(TrainerPanel(id="trainer"))
-        yield Lazy(CheckPanel(id="check-area"))
+        yield Later(lambda: TrainerPanel(id="trainer"))
+        yield Later(_check_panel)
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick_clock)
@@ -176,9 +192,7 @@ class RehearsePane(Horizontal):
         stored = simulator.mailbox.since(before)
         if stored and stored[-1].delayed:
             when = datetime.fromtimestamp(stored[-1].deliver_at_virtual, UTC).strftime("%H:%M:%S")
-            self.query_one(CheckPanel).note(
-                f"accepted, but the provider holds it back until {when} (throttled)"
-            )
+            self._check().note(f"accepted, but the provider holds it back until {when} (throttled)")
 
     @work(exclusive=True, group="check")
     @notify_errors("The live check")
@@ -210,7 +224,7 @@ class RehearsePane(Horizontal):
 
     async def show_check(self, target: Target, channel: Channel | None = None) -> None:
         """Run a check in the check panel and pass its diagnosis up."""
-        report = await self.query_one(CheckPanel).run(target, self._faq_title, channel)
+        report = await self._check().run(target, self._faq_title, channel)
         self.post_message(DiagnosisChanged(report.diagnosis))
         failed = report.failed_stage
         if failed is None:
