@@ -14,7 +14,7 @@ def mark(widget: Widget, here: bool) -> None:
     label = _row_label(widget)
     if label is not None:
         # A labelled row: the marker goes before the field's name.
-        label.update(f"{MARK if here else ' '} {label.name}")
+        label.update(f"{MARK if here else ' '} {label.name}", layout=False)  # same width
         label.set_class(here, "-focus")
     elif _framed(widget):
         _title(widget, here)
