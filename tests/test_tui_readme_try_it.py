@@ -77,3 +77,17 @@ async def test_the_readme_try_it_steps_do_what_they_say(isolated_config: Path) -
         await until(pilot, lambda: screen.rehearsal.simulator is not None)
         await pilot.press("f8", "tab", "ctrl+a", "ctrl+k", "ctrl+b")  # per minute left empty
         await until(pilot, lambda: "40 on time" in shown(app, "#burst-summary"))
+
+
+async def test_a_burst_that_cannot_sign_in_does_not_say_no_burst_yet(isolated_config: Path) -> None:
+    app = ConsoleApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await pilot.press(*"11111", "c")
+        await pilot.pause()
+        screen.query_one("#auth-username", Input).focus()
+        await pilot.press(*"alice@contoso.com", "f7")
+        screen.query_one("#trainer-toggles").focus()
+        await pilot.press("down", "space", "f8", "ctrl+b")
+        await until(pilot, lambda: "Sign-in refused" in shown(app, "#burst-summary"))
+        assert "No message reached the server's queue." in shown(app, "#burst-chart")

@@ -74,5 +74,6 @@ class BurstPanel(Vertical):
                     row["deferred"] + row["rejected"] + row["failed"],
                 )
                 for row in summary.timeline()
-            ]
+            ],
+            empty="No message reached the server's queue.",
         )

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from textual.widgets import Static
 
+from console.tui.markup import escape
+
 
 @dataclass(frozen=True)
 class MinuteCounts:
@@ -28,11 +30,16 @@ class MinuteChart(Static):
 
     minutes: list[MinuteCounts] = []
 
-    def show(self, minutes: Sequence[MinuteCounts], width: int = 40) -> None:
-        """Draw the bars scaled to the busiest minute."""
+    def show(
+        self,
+        minutes: Sequence[MinuteCounts],
+        width: int = 40,
+        empty: str = "No burst yet: press ctrl+b.",
+    ) -> None:
+        """Draw the bars scaled to the busiest minute (`empty` when there is none)."""
         self.minutes = list(minutes)
         if not minutes:
-            self.update("[dim]No burst yet: press ctrl+b.[/dim]")
+            self.update(f"[dim]{escape(empty)}[/dim]")
             return
         busiest = max(m.total for m in minutes) or 1
         lines = ["[$success]█ on time[/]  [$warning]▓ delayed[/]  [$error]░ refused[/]"]
