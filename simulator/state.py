@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from simulator.signin.tokens import OAuthState
+if TYPE_CHECKING:  # hashing and json load with the first tenant, not with the console's screen
+    from simulator.signin.tokens import OAuthState
+
+
+def _oauth_state() -> OAuthState:
+    from simulator.signin.tokens import OAuthState
+
+    return OAuthState()
 
 
 @dataclass
@@ -44,7 +52,7 @@ class State:
     sandbox: bool = False  # Amazon SES: every recipient must be a verified identity too
     send_rate_exceeded: bool = False  # the account's maximum sending rate is in use
     smtp_auth_off_for: set[str] = field(default_factory=set)  # mailboxes (lowercase)
-    oauth: OAuthState = field(default_factory=OAuthState)  # the sign-in service's tokens
+    oauth: OAuthState = field(default_factory=_oauth_state)  # the sign-in service's tokens
 
     def smtp_auth_allowed(self, username: str) -> bool:
         """True when SMTP AUTH is not turned off for this mailbox."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from console.channel import Channel
-from console.diagnosis import Diagnosis
 from console.guide import Question, Recommendation
+
+if TYPE_CHECKING:  # the diagnosis catalogue loads on first use, after the first screen
+    from console.diagnosis import Diagnosis
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -12,8 +13,10 @@ from console.channel import Channel
 from console.tui.errors import notify_errors
 from console.tui.messages import DiagnosisChanged
 from console.tui.rehearsal import Rehearsal
-from console.tui.widgets.burst_panel import BurstPanel
 from console.tui.widgets.later import Later
+
+if TYPE_CHECKING:  # the panel's module loads when it mounts, after the first screen
+    from console.tui.widgets.burst_panel import BurstPanel
 
 
 class BurstPane(Vertical):
@@ -25,13 +28,18 @@ class BurstPane(Vertical):
         super().__init__(id=id)
         self.rehearsal, self.typed_secret = rehearsal, typed_secret
 
+    def _panel(self) -> BurstPanel:
+        from console.tui.widgets.burst_panel import BurstPanel
+
+        return self.query_one("#burst", BurstPanel)
+
     def compose(self) -> ComposeResult:
         # The panel mounts just after the first screen is up.
-        yield Later(lambda: BurstPanel(id="burst"))
+        yield Later(_burst_panel)
 
     def settings(self, channel: Channel | None) -> tuple[int, float | None] | None:
         """The count and rate to send, or None after saying why no burst can start."""
-        settings = self.query_one(BurstPanel).settings()
+        settings = self._panel().settings()
         if isinstance(settings, str):
             self.notify(settings, severity="error")
             return None
@@ -46,7 +54,7 @@ class BurstPane(Vertical):
         """Pace count test messages into the simulator on its virtual clock."""
         from console.burst import pacing, run_burst
 
-        panel = self.query_one(BurstPanel)
+        panel = self._panel()
         try:
             simulator = await self.rehearsal.start(channel.provider)
         except (OSError, ValueError, KeyError) as error:
@@ -70,3 +78,9 @@ class BurstPane(Vertical):
             clock.speed = speed
         panel.show_summary(summary)
         self.post_message(DiagnosisChanged(summary.diagnoses[0] if summary.diagnoses else None))
+
+
+def _burst_panel() -> BurstPanel:
+    from console.tui.widgets.burst_panel import BurstPanel
+
+    return BurstPanel(id="burst")

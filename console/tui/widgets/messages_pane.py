@@ -11,10 +11,10 @@ from textual.widgets import DataTable
 
 from console.tui.messages import TabLabel
 from console.tui.rehearsal import Rehearsal
-from console.tui.widgets.captured_table import CapturedTable
 from console.tui.widgets.later import Later
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the table's module (and the mailbox's) loads when it mounts
+    from console.tui.widgets.captured_table import CapturedTable
     from simulator.events import Event
 
 
@@ -27,7 +27,7 @@ class MessagesPane(Vertical):
 
     def compose(self) -> ComposeResult:
         # The table mounts just after the first screen is up.
-        yield Later(lambda: CapturedTable(id="captured"))
+        yield Later(_captured_table)
 
     def on_mount(self) -> None:
         self.rehearsal.subscribe(self.on_simulator_event)
@@ -43,6 +43,8 @@ class MessagesPane(Vertical):
         if simulator is None:
             return
         messages = simulator.mailbox.messages
+        from console.tui.widgets.captured_table import CapturedTable
+
         for table in self.query(CapturedTable):
             table.show(messages)
         self.post_message(TabLabel("tab-messages", f"Messages ({len(messages)})"))
@@ -56,3 +58,9 @@ class MessagesPane(Vertical):
             self.app.push_screen(
                 MessageViewer(simulator.mailbox.messages[int(event.row_key.value)])
             )
+
+
+def _captured_table() -> CapturedTable:
+    from console.tui.widgets.captured_table import CapturedTable
+
+    return CapturedTable(id="captured")

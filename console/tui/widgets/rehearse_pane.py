@@ -19,12 +19,12 @@ from console.tui.errors import notify_errors
 from console.tui.messages import DiagnosisChanged, ShowTab, TrainerToggled
 from console.tui.rehearsal import Rehearsal
 from console.tui.widgets.later import Later
-from console.tui.widgets.trainer_panel import TrainerPanel
 
 if TYPE_CHECKING:
     # The SMTP client and the simulator load on first use, after the first screen.
     from console.check import Target
     from console.tui.widgets.check_panel import CheckPanel
+    from console.tui.widgets.trainer_panel import TrainerPanel
 
 
 _CHECK_PANEL = "#check-area"
@@ -35,6 +35,12 @@ def _check_panel() -> Widget:
     from console.tui.widgets.check_panel import CheckPanel
 
     return CheckPanel(id="check-area")
+
+
+def _trainer_panel() -> Widget:
+    from console.tui.widgets.trainer_panel import TrainerPanel
+
+    return TrainerPanel(id="trainer")
 
 
 class RehearsePane(Horizontal):
@@ -67,9 +73,15 @@ class RehearsePane(Horizontal):
 
         return self.query_one(_CHECK_PANEL, CheckPanel)
 
+    def _trainers(self) -> list[TrainerPanel]:
+        """The trainer panel, once mounted (none before)."""
+        from console.tui.widgets.trainer_panel import TrainerPanel
+
+        return list(self.query(TrainerPanel))
+
     def compose(self) -> ComposeResult:
         # The panels mount just after the first screen is up.
-        yield Later(lambda: TrainerPanel(id="trainer"))
+        yield Later(_trainer_panel)
         yield Later(_check_panel)
 
     def on_mount(self) -> None:
@@ -94,7 +106,7 @@ class RehearsePane(Horizontal):
         except (OSError, ValueError) as error:
             self.notify(f"The simulator did not start: {error}", severity="error")
             return
-        for trainer in self.query(TrainerPanel):
+        for trainer in self._trainers():
             trainer.reset(provider)
         self.tick_clock()
 
@@ -111,7 +123,7 @@ class RehearsePane(Horizontal):
             upcoming = rehearsal.next_event()
             after = "no more events" if upcoming is None else f"next at {int(upcoming.at) // 60}m"
             clock += f"\nlesson {rehearsal.lesson_name}\n{minutes}m{seconds:02d}s in; {after}"
-        for trainer in self.query(TrainerPanel):
+        for trainer in self._trainers():
             trainer.show_status(f"[b]{simulator.profile.name}[/b]\n127.0.0.1:{simulator.port}")
             trainer.show_clock(clock)
 
@@ -126,7 +138,7 @@ class RehearsePane(Horizontal):
             return
         simulator = await self.rehearsal.start_lesson(name, self.channel, self.typed_secret())
         self.simulated_provider = simulator.profile.id
-        for trainer in self.query(TrainerPanel):
+        for trainer in self._trainers():
             trainer.reset(simulator.profile.id)
         self.tick_clock()
         self.notify(f"Lesson {name} started from 0m; clock running", title="Lesson")
@@ -152,7 +164,7 @@ class RehearsePane(Horizontal):
     async def action_reset(self) -> None:
         """Start the simulator afresh (the lesson from its start), every toggle off."""
         simulator = await self.rehearsal.reset()
-        for trainer in self.query(TrainerPanel):
+        for trainer in self._trainers():
             trainer.reset(simulator.profile.id if simulator else None)
         self.tick_clock()
         self.notify("Simulator reset: clock at 0, every toggle off", title="Simulator")
