@@ -166,6 +166,9 @@ def main() -> int:
             f"{server.kind:<12} server CPU/msg {median(server.cpu) * 1e6:6.0f} us   "
             f"{median(server.rates):6.0f} msg/s (medians)"
         )
+    if bare == 0:  # /proc counts CPU in clock ticks (10 ms): a tiny run may show none
+        print("bare server CPU below the clock's resolution: no ratio (use more --messages)")
+        return 1
     for server in servers[1:]:
         met = (
             verdict(f"CPU/msg simulate, {server.kind} / bare", median(server.cpu) / bare, TARGET)
