@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,3 +100,38 @@ def smtp_connection(
     if implicit:
         return smtplib.SMTP_SSL(host, port, context=context, timeout=timeout)
     return smtplib.SMTP(host, port, timeout=timeout)
+
+
+def run_msmtp(
+    msmtp: str,
+    run: Rehearsal,
+    config: str,
+    folder: Path,
+    message: bytes,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Send a message with msmtp and the exported account, trusting only the simulator's CA."""
+    # The one test-only line: trust the simulator's own certificate authority.
+    path = folder / "msmtprc"
+    path.write_text(config + f"tls_trust_file {run.simulator.ca_file}\n")
+    path.chmod(0o600)
+    return subprocess.run(
+        [msmtp, "-C", str(path), "-a", "app", "bob@example.net"],
+        input=message,
+        env=env or run.env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def run_swaks(command: str, run: Rehearsal) -> subprocess.CompletedProcess[str]:
+    """Run the exported swaks command line to bob@example.net."""
+    return subprocess.run(
+        ["/bin/sh", "-c", command],
+        env={**run.env, "TO": "bob@example.net"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import smtplib
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from console.channel import Security
-from tests.export_helpers import SECRET, VARIABLE, Rehearsal, export, need, rehearsal
+from tests.export_helpers import SECRET, VARIABLE, export, need, rehearsal, run_msmtp, run_swaks
 
 MESSAGE = b"Subject: exported\r\n\r\nsent with an exported configuration\r\n"
 CASES = [("office365", "starttls"), ("gmail", "tls")]
-
-
-def _msmtp(
-    msmtp: str, run: Rehearsal, config: str, folder: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    """Send MESSAGE with msmtp and the exported account, trusting only the simulator's CA."""
-    # The one test-only line: trust the simulator's own certificate authority.
-    path = folder / "msmtprc"
-    path.write_text(config + f"tls_trust_file {run.simulator.ca_file}\n")
-    path.chmod(0o600)
-    return subprocess.run(
-        [msmtp, "-C", str(path), "-a", "app", "bob@example.net"],
-        input=MESSAGE,
-        env=env or run.env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(("provider", "security"), CASES)
@@ -46,7 +27,7 @@ def test_msmtp_sends_with_the_exported_account(
     with rehearsal(channels_dir, provider, security) as run:
         config = export(capsys, "app", "--to", "msmtp")
         assert "passwordeval smtp-console channels secret --print" in config
-        done = _msmtp(msmtp, run, config, tmp_path)
+        done = run_msmtp(msmtp, run, config, tmp_path, MESSAGE)
         assert done.returncode == 0, done.stderr.decode()
         [stored] = run.simulator.mailbox.messages
     assert stored.user == run.channel.auth.username
@@ -61,7 +42,7 @@ def test_msmtp_signs_in_with_xoauth2_using_the_token_smtp_console_prints(
     with rehearsal(channels_dir, "gmail", "starttls", method="xoauth2") as run:
         config = export(capsys, "app", "--to", "msmtp")
         assert "auth xoauth2\n" in config
-        done = _msmtp(msmtp, run, config, tmp_path)
+        done = run_msmtp(msmtp, run, config, tmp_path, MESSAGE)
         assert done.returncode == 0, done.stderr.decode()
         [stored] = run.simulator.mailbox.messages
     assert stored.user == run.channel.auth.username
@@ -73,7 +54,9 @@ def test_msmtp_fails_when_the_secret_is_wrong(
     msmtp = need("msmtp")
     with rehearsal(channels_dir, "office365", "starttls") as run:
         config = export(capsys, "app", "--to", "msmtp")
-        done = _msmtp(msmtp, run, config, tmp_path, env={**run.env, VARIABLE: "not-the-secret"})
+        done = run_msmtp(
+            msmtp, run, config, tmp_path, MESSAGE, env={**run.env, VARIABLE: "not-the-secret"}
+        )
         assert done.returncode != 0
         assert run.simulator.mailbox.messages == []
 
@@ -88,14 +71,7 @@ def test_swaks_sends_with_the_exported_command(
     need("swaks")
     with rehearsal(channels_dir, provider, security) as run:
         command = export(capsys, "app", "--to", "swaks")
-        done = subprocess.run(
-            ["/bin/sh", "-c", command],
-            env={**run.env, "TO": "bob@example.net"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = run_swaks(command, run)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         [stored] = run.simulator.mailbox.messages
     assert stored.user == run.channel.auth.username

@@ -21,7 +21,7 @@ from simulator.server import Simulator, in_background
 from simulator.session import TOKEN_USER
 from simulator.state import Account
 from tests.clients import need
-from tests.export_helpers import export, rehearsal
+from tests.export_helpers import export, rehearsal, run_msmtp, run_swaks
 
 TOKEN = "pm-server-token-5f0c2a7e"
 REFUSED = "535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6"
@@ -132,28 +132,11 @@ def test_msmtp_and_swaks_exports_take_the_user_name_from_the_secret_store(
     with rehearsal(channels_dir, "postmark", "starttls") as run:
         config = export(capsys, "app", "--to", "msmtp")
         assert "\nuser " not in config and "eval printf 'user %s\\n'" in config
-        path = tmp_path / "msmtprc"
-        path.write_text(config + f"tls_trust_file {run.simulator.ca_file}\n")
-        path.chmod(0o600)
-        sent = subprocess.run(
-            [msmtp, "-C", str(path), "-a", "app", "bob@example.net"],
-            input=b"Subject: exported\r\n\r\nby msmtp\r\n",
-            env=run.env,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        sent = run_msmtp(msmtp, run, config, tmp_path, b"Subject: exported\r\n\r\nby msmtp\r\n")
         assert sent.returncode == 0, sent.stderr.decode()
         command = export(capsys, "app", "--to", "swaks")
         assert "--auth-user" not in command
-        done = subprocess.run(
-            ["/bin/sh", "-c", command],
-            env={**run.env, "TO": "bob@example.net"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = run_swaks(command, run)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         assert [m.user for m in run.simulator.mailbox.messages] == [TOKEN_USER, TOKEN_USER]
 
