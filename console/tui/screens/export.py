@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, OptionList, Static, TextArea
+from textual.widgets import Button, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from console.channel import Channel
 from console.export import FORMATS, Context, render, tool_version
 from console.export.files import write_private
+from console.tui.widgets.key_bar import KeyBar
 
 
 class ExportScreen(ModalScreen[None]):
@@ -56,7 +57,7 @@ class ExportScreen(ModalScreen[None]):
                 yield Input(placeholder="file to save to", id="export-path")
                 yield Button("Copy", id="export-copy")
                 yield Button("Save", id="export-save", variant="primary")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         formats = self.query_one(OptionList)

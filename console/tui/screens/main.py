@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Button, Input, Static, TabbedContent, TabPane
 
 from console.channel import Channel, draft
 from console.guide import Faq, Guide, Question, Recommendation, Walk
@@ -31,6 +31,7 @@ from console.tui.widgets.channel_form import ChannelForm
 from console.tui.widgets.editor_pane import EditorPane
 from console.tui.widgets.faq_panel import FaqPanel
 from console.tui.widgets.guide_panel import GuidePanel
+from console.tui.widgets.key_bar import KeyBar
 from console.tui.widgets.messages_pane import MessagesPane
 from console.tui.widgets.rehearse_pane import RehearsePane
 from simulator.profile import Profile
@@ -153,7 +154,7 @@ class MainScreen(Screen[None]):
                     yield MessagesPane(self.rehearsal)
             yield FaqPanel(self.faq, id="faq")
         yield Static(self.too_small, id="too-small")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._split(self.has_class("-split"))
