@@ -1,6 +1,6 @@
 """The simulator's throwaway CA and server certificate, made with cryptography.
 
-Run as a child process (`TLSMaterial.from_child`), it prints the PEM on its standard
+Run as a child process (`TLSMaterial(names, in_child=True)`), it prints the PEM on its standard
 output, so a long-running server never loads cryptography itself.
 """
 
