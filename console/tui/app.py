@@ -32,7 +32,6 @@ class ConsoleApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "smtp-console"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         # Priority: focus moves the moment the key is read, so keys that came in the same
         # burst after a tab (a paste, tmux send-keys, a slow SSH link) reach the next field.

@@ -39,6 +39,7 @@ from simulator.profile import Profile
 if TYPE_CHECKING:  # the rest loads when first needed, after the first screen
     from console.diagnosis import Diagnosis
 
+WIDE_WIDTH = 110  # from here the FAQ stands beside the tabs
 SPLIT_WIDTH = 120  # from here the guide and the editor stand side by side
 MIN_SIZE = (60, 18)  # below this the panes have no rows or columns left to be read
 TABS = ("tab-guide", "tab-channel", "tab-rehearse", "tab-burst", "tab-messages")
@@ -52,6 +53,8 @@ FIRST_FIELD = {
 
 class MainScreen(Screen[None]):
     """Everything in tabs, with the FAQ beside them when the terminal is wide enough."""
+
+    HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] = []  # _fit sets -narrow / -wide with the rest
 
     BINDINGS = [
         Binding("f2", "toggle_faq", "FAQ", id="main.faq", tooltip="Show or hide the FAQ"),
@@ -134,6 +137,7 @@ class MainScreen(Screen[None]):
         self.too_small = ""
         self.walk = Walk(guide)  # one walk, shown in the Guide tab or beside the editor
         self.return_focus: Widget | None = None  # where focus goes back when the FAQ closes
+        self.shown = False  # resumed at least once
 
     def compose(self) -> ComposeResult:
         self._fit(*self.app.size)  # before the first layout: tiny panes cannot even be drawn
@@ -179,17 +183,28 @@ class MainScreen(Screen[None]):
         if focused is not None and (focused is hidden_guide or hidden_guide in focused.ancestors):
             self.call_after_refresh(self.guide_panel().focus_step)
 
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Shown for the first time, just mounted: every widget already has its styles, and
+        # restyling them all again would only hold the first screen back.
+        if not self.shown:
+            self.shown = True
+            event.refresh_styles = False
+
     def on_resize(self, event: events.Resize) -> None:
         self._fit(*event.size)
 
     def _fit(self, width: int, height: int) -> None:
+        """The screen's size classes, set in one go: each change restyles every widget."""
         small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
-        self.set_class(small, "-too-small")
         split = width >= SPLIT_WIDTH and not small
-        if split != self.has_class("-split"):
-            self.set_class(split, "-split")
-            if self.is_mounted:
-                self._split(split)
+        was_split = self.has_class("-split")
+        wide = width >= WIDE_WIDTH
+        self.update_classes(
+            {"-too-small": small, "-split": split, "-wide": wide, "-narrow": not wide},
+            animate=False,
+        )
+        if split != was_split and self.is_mounted:
+            self._split(split)
         if small:
             self.too_small = (
                 f"The terminal is {width}x{height}; the console needs at least "
