@@ -8,6 +8,7 @@ from textual.widgets import Input
 
 from console.tui.app import ConsoleApp
 from console.tui.screens.main import MainScreen
+from tests.console_pilot import started
 
 
 def burst(app: App[object], text: str) -> None:
@@ -28,7 +29,7 @@ class TwoInputs(App[None]):
 async def test_plain_textual_routes_keys_after_a_tab_to_the_old_field() -> None:
     """The cause, below the console: keys are routed to the focus before the tab has moved it."""
     app = TwoInputs()
-    async with app.run_test() as pilot:
+    async with started(app) as pilot:
         burst(app, "smtp.example.com\t25")
         await pilot.pause()
         await pilot.pause()
@@ -39,7 +40,7 @@ async def test_plain_textual_routes_keys_after_a_tab_to_the_old_field() -> None:
 
 async def test_a_burst_with_tabs_fills_each_field_in_the_console() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, MainScreen)
         await pilot.press("f6")  # the Channel tab
@@ -56,7 +57,7 @@ async def test_a_burst_with_tabs_fills_each_field_in_the_console() -> None:
 
 async def test_shift_tab_in_a_burst_goes_back_before_the_next_keys() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, MainScreen)
         await pilot.press("f6")

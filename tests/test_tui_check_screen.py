@@ -9,6 +9,7 @@ from textual.widgets import RichLog, Static
 from console import paths
 from console.tui.app import ConsoleApp
 from console.tui.widgets.diagnosis_card import DiagnosisCard
+from tests.console_pilot import started
 from tests.test_tui_flows import ALICE, PASSWORD, office365_personal_channel, type_into
 
 
@@ -29,7 +30,7 @@ async def failed_check(pilot: object) -> None:
 
 async def test_transcript_wraps_and_the_diagnosis_scrolls_at_80x24(isolated_config: Path) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         await failed_check(pilot)
         screen = app.screen
         log = screen.query_one("#transcript", RichLog)
@@ -56,7 +57,7 @@ async def test_transcript_wraps_and_the_diagnosis_scrolls_at_80x24(isolated_conf
 
 async def test_the_transcript_is_copied_and_saved_masked(isolated_config: Path) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         await failed_check(pilot)
         app.screen.query_one("#transcript").focus()
         await pilot.press("y")
@@ -71,7 +72,7 @@ async def test_the_transcript_is_copied_and_saved_masked(isolated_config: Path) 
 
 async def test_below_the_smallest_size_the_console_says_so() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(50, 14)) as pilot:
+    async with started(app, size=(50, 14)) as pilot:
         await pilot.pause()
         screen = app.screen
         assert screen.has_class("-too-small")
@@ -79,7 +80,7 @@ async def test_below_the_smallest_size_the_console_says_so() -> None:
         assert "50x14" in message and "60x18" in message
         assert not screen.query_one("#body").display
     app = ConsoleApp()
-    async with app.run_test(size=(60, 20)) as pilot:
+    async with started(app, size=(60, 20)) as pilot:
         await pilot.pause()
         assert not app.screen.has_class("-too-small")
         await pilot.resize_terminal(40, 12)

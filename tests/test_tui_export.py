@@ -10,11 +10,12 @@ from textual.widgets import Input, TextArea
 from console.tui.app import ConsoleApp
 from console.tui.screens.export import ExportScreen
 from console.tui.screens.main import MainScreen
+from tests.console_pilot import started
 
 
 async def test_export_previews_copies_and_saves(tmp_path: Path) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         await pilot.press("f4")
         await pilot.pause()
         screen = app.screen

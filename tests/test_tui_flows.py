@@ -25,6 +25,7 @@ from console.tui.widgets.minute_chart import MinuteChart, MinuteCounts
 from console.tui.widgets.stage_lights import StageLights
 from console.tui.widgets.toml_preview import TomlPreview
 from simulator.server import Simulator
+from tests.console_pilot import started
 
 ALICE = "alice@contoso.com"
 PASSWORD = "Canary-Pa55word-7f3e"
@@ -73,7 +74,7 @@ def problems_shown(screen: MainScreen) -> dict[str, str]:
 
 async def test_guide_to_saved_office365_channel(channels_dir: Path, memory_keyring: object) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = await office365_personal_channel(pilot)
         assert screen.query_one("#tabs").active == "tab-channel"
         assert screen.query_one("#auth-method").value == "login"
@@ -108,7 +109,7 @@ async def test_guide_to_saved_office365_channel(channels_dir: Path, memory_keyri
 
 async def test_check_passes_then_fails_at_auth_after_password_rotation() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with started(app, size=(120, 40)) as pilot:
         screen = await office365_personal_channel(pilot)
         await type_into(pilot, "auth-username", ALICE)
         await type_into(pilot, "sender-from", ALICE)
@@ -150,7 +151,7 @@ async def test_check_passes_then_fails_at_auth_after_password_rotation() -> None
 
 async def test_no_keyring_offers_the_alternatives(channels_dir: Path) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = await office365_personal_channel(pilot)
         await type_into(pilot, "auth-username", ALICE)
         await type_into(pilot, "sender-from", ALICE)
@@ -172,7 +173,7 @@ async def test_no_keyring_offers_the_alternatives(channels_dir: Path) -> None:
 
 async def test_a_change_on_disk_is_not_overwritten(channels_dir: Path) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         await office365_personal_channel(pilot)
         await type_into(pilot, "auth-username", ALICE)
         await type_into(pilot, "sender-from", ALICE)
@@ -207,7 +208,7 @@ async def test_a_change_on_disk_is_not_overwritten(channels_dir: Path) -> None:
 
 async def test_names_that_look_like_markup_are_shown_as_typed() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with started(app, size=(120, 40)) as pilot:
         screen = await office365_personal_channel(pilot)
         await type_into(pilot, "channel-name", "desk[/x]")
         assert app.is_running
@@ -230,7 +231,7 @@ async def test_open_a_saved_channel(channels_dir: Path) -> None:
         f'[sender]\nfrom = "{ALICE}"\n'
     )
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await pilot.press("ctrl+o")
         await pilot.pause()
@@ -244,7 +245,7 @@ async def test_open_a_saved_channel(channels_dir: Path) -> None:
 
 async def test_live_test_asks_first_and_does_nothing_on_no() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await pilot.press("ctrl+l")
         await pilot.pause()
@@ -257,7 +258,7 @@ async def test_live_test_asks_first_and_does_nothing_on_no() -> None:
 
 async def test_help_and_command_palette() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         await pilot.press("f1")
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
@@ -269,7 +270,7 @@ async def test_help_and_command_palette() -> None:
 
 async def test_burst_of_40_at_the_office365_limit() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = await office365_personal_channel(pilot)
         await type_into(pilot, "auth-username", ALICE)
         await type_into(pilot, "sender-from", ALICE)
@@ -305,7 +306,7 @@ async def test_burst_of_40_at_the_office365_limit() -> None:
 
 async def test_trainer_toggles_fail_the_check_where_the_provider_would() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = await office365_personal_channel(pilot)
         await type_into(pilot, "auth-username", ALICE)
         await type_into(pilot, "sender-from", ALICE)
@@ -335,7 +336,7 @@ async def test_trainer_toggles_fail_the_check_where_the_provider_would() -> None
 async def test_live_test_after_yes_verifies_the_certificate() -> None:
     async with Simulator("office365") as live:  # stands in for a server we do not trust
         app = ConsoleApp()
-        async with app.run_test(size=(80, 24)) as pilot:
+        async with started(app, size=(80, 24)) as pilot:
             screen = await office365_personal_channel(pilot)
             await type_into(pilot, "server-host", "127.0.0.1")
             await type_into(pilot, "server-port", str(live.port))
@@ -362,7 +363,7 @@ async def test_an_unexpected_error_is_a_notification(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr("console.check.run_check", broken)
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         await pilot.press("ctrl+t")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -380,7 +381,7 @@ async def test_opening_a_channel_with_values_the_form_cannot_show(channels_dir: 
         f'[sender]\nfrom = "{ALICE}"\n'
     )
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with started(app, size=(80, 24), notifications=True) as pilot:
         await pilot.press("ctrl+o")
         await settle(pilot, lambda: type(app.screen).__name__ == "OpenChannel")
         await pilot.press("enter")
@@ -399,7 +400,7 @@ async def test_an_error_in_a_thread_worker_is_a_notification_too() -> None:
             raise OSError("disk [/full]")
 
     app = Failing()
-    async with app.run_test() as pilot:
+    async with started(app) as pilot:
         app.fail()
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -412,7 +413,7 @@ async def test_guide_oauth_recommendation_drafts_a_channel_that_signs_in_with_oa
     channels_dir: Path,
 ) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         for answer in ("1", "1", "1", "1", "2"):  # Office 365, own mailbox, no bulk, no MFA, OAuth
             await pilot.press(answer)
         screen = main_screen(app)

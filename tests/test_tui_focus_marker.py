@@ -19,6 +19,7 @@ from console.tui.screens.help import HelpScreen
 from console.tui.screens.lessons import LessonScreen
 from console.tui.screens.open_channel import OpenChannel
 from console.tui.screens.secret_source import SecretSourceDialog
+from tests.console_pilot import started
 from tests.test_tui_flows import main_screen, office365_personal_channel, settle
 
 ENVIRONMENTS = {
@@ -72,7 +73,7 @@ async def test_every_focusable_widget_of_every_tab_shows_a_marker(
     for name, value in ENVIRONMENTS[environment].items():
         monkeypatch.setenv(name, value)
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         unmarked = []
         for key in ("f5", "f6", "f7", "f8", "f9", "f2"):
             await pilot.press(key)
@@ -83,7 +84,7 @@ async def test_every_focusable_widget_of_every_tab_shows_a_marker(
 
 async def test_the_check_screen_and_every_dialog_show_a_marker(channels_dir: Path) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = await office365_personal_channel(pilot)
         assert screen.channel is not None
         store.save(screen.channel, channels_dir / "desk.toml")
@@ -116,7 +117,7 @@ async def test_the_check_screen_and_every_dialog_show_a_marker(channels_dir: Pat
 
 async def test_focus_returns_where_it_was_after_a_dialog() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await pilot.press("f8")
         start = screen.query_one("#burst-start")

@@ -13,6 +13,7 @@ from console.tui.screens.message_viewer import MessageViewer
 from console.tui.screens.open_channel import OpenChannel
 from console.tui.screens.secret_source import SecretSourceDialog
 from console.tui.widgets.guide_panel import GuidePanel
+from tests.console_pilot import started
 
 
 def test_every_binding_has_an_id_and_a_tooltip() -> None:
@@ -34,7 +35,7 @@ def test_every_binding_has_an_id_and_a_tooltip() -> None:
 
 async def test_faq_and_tabs_by_keyboard_at_80x24() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = app.screen
         assert isinstance(screen, MainScreen)
         faq = screen.query_one("#faq")

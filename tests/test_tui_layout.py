@@ -6,12 +6,13 @@ from textual.widgets import Input, Select, TabbedContent
 
 from console.tui.app import ConsoleApp
 from console.tui.widgets.guide_panel import GuidePanel
+from tests.console_pilot import started
 from tests.test_tui_flows import ALICE, main_screen, type_into
 
 
 async def test_at_160_columns_each_answer_fills_the_draft_beside_the_guide() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with started(app, size=(160, 45)) as pilot:
         screen = main_screen(app)
         side = screen.query_one("#guide-side", GuidePanel)
         editor_form = screen.query_one("#channel-form")
@@ -42,7 +43,7 @@ async def test_at_160_columns_each_answer_fills_the_draft_beside_the_guide() -> 
 
 async def test_below_120_columns_the_guide_is_a_tab_again() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with started(app, size=(160, 45)) as pilot:
         screen = main_screen(app)
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
@@ -56,7 +57,7 @@ async def test_below_120_columns_the_guide_is_a_tab_again() -> None:
 
 async def test_a_user_name_fills_from_as_channels_new_does() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await pilot.press("f6")
         await type_into(pilot, "auth-username", ALICE, keys=True)

@@ -7,6 +7,7 @@ from textual.widgets import Select, Static
 
 from console.tui.app import ConsoleApp
 from console.tui.widgets.stage_lights import StageLights
+from tests.console_pilot import started
 from tests.test_tui_flows import ALICE, office365_personal_channel, type_into
 
 NO_465 = "Office 365 / Exchange Online has no port 465: use 587 with STARTTLS"
@@ -15,7 +16,7 @@ NO_465 = "Office 365 / Exchange Online has no port 465: use 587 with STARTTLS"
 @pytest.mark.parametrize("security", ["tls", "starttls"])
 async def test_office365_on_465_times_out_and_the_card_says_use_587(security: str) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = await office365_personal_channel(pilot)
         await type_into(pilot, "auth-username", ALICE)
         await type_into(pilot, "sender-from", ALICE)

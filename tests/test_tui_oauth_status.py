@@ -14,6 +14,7 @@ from console.oauth.tokens import TokenSet, store_for
 from console.tui.app import ConsoleApp
 from console.tui.widgets.editor_pane import EditorPane
 from tests.conftest import MemoryKeyring
+from tests.console_pilot import started
 from tests.oauth_channels import OFFICE365, write
 from tests.test_tui_flows import main_screen, settle
 
@@ -27,7 +28,7 @@ async def test_the_editor_says_whether_an_oauth_channel_is_signed_in(
 ) -> None:
     path = write(channels_dir, OFFICE365, "o365")
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         assert not line(app).display  # the first draft signs in with a password
         await pilot.press("ctrl+o")
         await pilot.pause()

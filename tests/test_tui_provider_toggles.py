@@ -8,6 +8,7 @@ from textual.widgets import Select, SelectionList
 from console.tui.app import ConsoleApp
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.stage_lights import StageLights
+from tests.console_pilot import started
 from tests.test_tui_flows import main_screen, settle, type_into
 from tests.test_tui_rehearse_lessons import prompts
 
@@ -34,7 +35,7 @@ async def check(pilot: Pilot[int], screen: MainScreen) -> dict[str, str]:
 
 async def test_gmail_shows_its_own_toggles_and_too_many_logins_refuses_the_sign_in() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await pilot.press("2", "1", "1", "1", "c")  # the guide: Gmail, own account, no OAuth
         await pilot.pause()
@@ -66,7 +67,7 @@ async def test_gmail_shows_its_own_toggles_and_too_many_logins_refuses_the_sign_
 
 async def test_amazon_ses_shows_sandbox_and_sending_rate() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         screen.query_one("#channel-provider", Select).value = "amazon-ses"
         await pilot.pause()
@@ -112,7 +113,7 @@ async def test_two_step_on_refuses_a_legacy_lessons_password_from_then_on() -> N
     from console.tui.screens.lessons import LessonScreen
 
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await pilot.press("2", "1", "1", "1", "c")
         await pilot.pause()

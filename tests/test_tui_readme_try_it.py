@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from console.tui.app import ConsoleApp
+from tests.console_pilot import started
 from tests.test_tui_flows import main_screen, settle
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -45,7 +46,7 @@ async def test_the_readme_try_it_steps_do_what_they_say(isolated_config: Path) -
     ):
         assert claim in said, claim
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await pilot.press(*"11111", "c")
         await pilot.pause()
@@ -81,7 +82,7 @@ async def test_the_readme_try_it_steps_do_what_they_say(isolated_config: Path) -
 
 async def test_a_burst_that_cannot_sign_in_does_not_say_no_burst_yet(isolated_config: Path) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await pilot.press(*"11111", "c")
         await pilot.pause()

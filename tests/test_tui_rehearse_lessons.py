@@ -7,6 +7,7 @@ from textual.widgets import OptionList, SelectionList, Static
 from console.tui.app import ConsoleApp
 from console.tui.screens.lessons import LessonScreen
 from console.tui.widgets.stage_lights import StageLights
+from tests.console_pilot import started
 from tests.test_tui_flows import ALICE, office365_personal_channel, settle, type_into
 
 
@@ -16,7 +17,7 @@ def prompts(toggles: SelectionList[str]) -> list[str]:
 
 async def test_a_lesson_plays_pauses_steps_and_resets_against_the_channel() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = await office365_personal_channel(pilot)
         await type_into(pilot, "auth-username", ALICE)
         await type_into(pilot, "sender-from", ALICE)
@@ -70,7 +71,7 @@ async def test_a_lesson_plays_pauses_steps_and_resets_against_the_channel() -> N
 
 async def test_toggles_are_the_providers_own_and_say_on_or_off() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = await office365_personal_channel(pilot)
         await type_into(pilot, "auth-username", ALICE)
         await pilot.press("f7")

@@ -9,6 +9,7 @@ import pytest
 from textual.pilot import Pilot
 
 from console.tui.app import ConsoleApp
+from tests.console_pilot import all_mounted
 
 Snap = Callable[..., bool]
 GUIDE_TO_OFFICE365_PERSONAL = ["1", "1", "1", "1", "1"]
@@ -21,6 +22,7 @@ def fixed_channels_dir(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def settled(pilot: Pilot[Any]) -> None:
+    await all_mounted(pilot)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 

@@ -10,6 +10,7 @@ from console.check import Line, Stage, run_check, target_for
 from console.rehearse import retarget, simulated
 from console.tui.widgets.check_panel import CheckPanel
 from simulator.profile import load
+from tests.console_pilot import started
 
 SECRET = "Canary-Stream-5e1d"
 ALICE = "alice@contoso.com"
@@ -50,7 +51,7 @@ async def test_the_panel_shows_lines_as_the_stages_pass() -> None:
     channel = office365_channel()
     seen_at_auth: list[str] = []
     app = PanelApp()
-    async with app.run_test() as pilot, simulated(channel, SECRET) as sim:
+    async with started(app) as pilot, simulated(channel, SECRET) as sim:
         panel = app.query_one(CheckPanel)
         log = panel.query_one(RichLog)
         lights = panel.query_one("#stages")

@@ -8,10 +8,12 @@ from textual.widgets import Input, Static
 
 from console.tui.app import ConsoleApp
 from console.tui.screens.choices import Choose
+from console.tui.screens.main import MainScreen
 from console.tui.screens.open_channel import OpenChannel
 from console.tui.widgets.channel_form import TEXT_INPUTS
 from console.tui.widgets.editor_pane import EditorPane
 from tests.conftest import MemoryKeyring
+from tests.console_pilot import started
 from tests.test_secret_shapes import SENDGRID
 from tests.test_tui_flows import (
     ALICE,
@@ -41,14 +43,14 @@ def question(app: ConsoleApp) -> str:
 async def test_opening_another_channel_asks_then_forgets_the_secret(channels_dir: Path) -> None:
     (channels_dir / "desk.toml").write_text(DESK)
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         await pilot.press("f6")
         await type_into(pilot, "auth-password", PASSWORD)
         await pilot.press("ctrl+o")
         await settle(pilot, lambda: isinstance(app.screen, Choose))
         assert "not saved" in question(app)
         await pilot.press("escape")  # cancel: nothing changes
-        await settle(pilot, lambda: app.screen is main_screen_of(app))
+        await settle(pilot, lambda: isinstance(app.screen, MainScreen))
         assert password(app) == PASSWORD
         await pilot.press("ctrl+o")
         await settle(pilot, lambda: isinstance(app.screen, Choose))
@@ -60,13 +62,9 @@ async def test_opening_another_channel_asks_then_forgets_the_secret(channels_dir
         assert password(app) == ""
 
 
-def main_screen_of(app: ConsoleApp) -> object:
-    return app.screen_stack[1] if len(app.screen_stack) > 1 else None
-
-
 async def test_guide_restart_and_a_new_draft_forget_the_secret(channels_dir: Path) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         await office365_personal_channel(pilot)
         await type_into(pilot, "auth-password", PASSWORD)
         await pilot.press("ctrl+n")  # back to the guide, which starts over
@@ -90,7 +88,7 @@ async def test_a_secret_in_any_field_is_refused_then_moved(
     channels_dir: Path, memory_keyring: MemoryKeyring
 ) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = await office365_personal_channel(pilot)
         await type_into(pilot, "auth-username", ALICE)
         await type_into(pilot, "sender-from", ALICE)
@@ -136,7 +134,7 @@ _TYPABLE = {
 
 async def test_quit_asks_when_there_are_unsaved_edits(channels_dir: Path) -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         await office365_personal_channel(pilot)
         await type_into(pilot, "auth-username", ALICE)
         await pilot.press("ctrl+q")
@@ -153,7 +151,7 @@ async def test_quit_asks_when_there_are_unsaved_edits(channels_dir: Path) -> Non
 
 async def test_quit_without_edits_does_not_ask() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         assert main_screen(app).query_one(EditorPane).unsaved() is False
         await pilot.press("ctrl+q")
         await settle(pilot, lambda: not app.is_running)
@@ -161,7 +159,7 @@ async def test_quit_without_edits_does_not_ask() -> None:
 
 async def test_ctrl_c_says_how_to_quit_without_markup() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         await pilot.press("ctrl+c")
         await pilot.pause()
         messages = [str(n.message) for n in app._notifications]
@@ -171,7 +169,7 @@ async def test_ctrl_c_says_how_to_quit_without_markup() -> None:
 
 async def test_focus_returns_after_the_faq_and_a_dialog_close() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await pilot.press("f6")
         username = screen.query_one("#auth-username", Input)
@@ -198,7 +196,7 @@ async def test_focus_returns_after_the_faq_and_a_dialog_close() -> None:
 
 async def test_the_focused_field_has_a_marker_not_only_a_colour() -> None:
     app = ConsoleApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await pilot.press("f6")
         screen.query_one("#server-port", Input).focus()

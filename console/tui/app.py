@@ -64,10 +64,14 @@ class ConsoleApp(App[int]):
         ),
     ]
 
+    def get_default_screen(self) -> MainScreen:
+        """The main screen, as the app's first: a screen pushed while the app mounts is laid
+        out and drawn once in vain, since textual writes no frame until the app has mounted."""
+        faq = load_faq()
+        return MainScreen(load_all(), load_guide(faq=faq), faq)
+
     def on_mount(self) -> None:
         self.screen_change_signal.subscribe(self, self._screen_changed)
-        faq = load_faq()
-        self.push_screen(MainScreen(load_all(), load_guide(faq=faq), faq))
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         mark(event.widget, True)
