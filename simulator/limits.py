@@ -259,6 +259,19 @@ class Ledger:
             if old is not None:
                 self._users[key] = _UserLedger(connections=old.connections)
 
+    def used_up(self, user: str | None) -> tuple[bool, bool]:
+        """Whether the user's daily quota, and per-minute allowance, are used up now."""
+        ledger = self._users.get((user or ANONYMOUS).lower())
+        if ledger is None:
+            return False, False
+        ledger = self._expired(user, self.clock.now())
+        limits = self.limits
+        day = (limits.messages_per_day, ledger.day.messages)
+        recipients = (limits.recipients_per_day, ledger.day.recipients)
+        quota = any(cap is not None and used >= cap for cap, used in (day, recipients))
+        cap = limits.messages_per_minute
+        return quota, cap is not None and ledger.minute.messages >= cap
+
     def usage(self, user: str | None) -> Usage:
         """The user's current counts."""
         now = self.clock.now()

@@ -306,6 +306,14 @@ class Simulator:
         detail = " ".join(p for p in (action, user, MASK if value else None) if p)
         self.events.emit(Event("control", "", detail, self.clock.now(), time.time()))
 
+    def holds(self, action: str, user: str | None = None) -> bool | None:
+        """Whether the provider now shows what control `action` does (see state.holds)."""
+        if action not in ("use_up_quota", "throttle"):
+            return state_controls.holds(self.state, action, user)
+        users: list[str | None] = [user] if user else [*self.state.accounts, None]
+        which = 0 if action == "use_up_quota" else 1
+        return any(self.ledger.used_up(name)[which] for name in users)
+
     def _ledger_control(self, action: str, user: str | None) -> None:
         if action == "reset_limits":
             self.ledger.reset(user)

@@ -185,6 +185,33 @@ def apply(state: State, action: str, user: str | None = None, value: str | None 
             state.oauth.revoke_all(account.username)
 
 
+def holds(state: State, action: str, user: str | None = None) -> bool | None:
+    """Whether the state now shows what `action` does (to `user`, if named, or to anyone).
+
+    None for a control whose effect cannot be read back (a revoked secret, a new password).
+    """
+    if action in _SWITCHES:
+        name, on = _SWITCHES[action]
+        return bool(getattr(state, name) == on)
+    account = state.account(user) if user else None
+    names = [a.username.lower() for a in ([account] if account else state.accounts.values())]
+    oauth = state.oauth
+    if action in ("two_step_on", "two_step_off"):
+        two_step = any(state.accounts[n].two_step for n in names)
+        return two_step == (action == "two_step_on")
+    if action in ("disable_smtp_auth_mailbox", "enable_smtp_auth_mailbox"):
+        off = any(n in state.smtp_auth_off_for for n in names)
+        return off == (action == "disable_smtp_auth_mailbox")
+    if action in ("withdraw_consent", "give_consent"):
+        withdrawn = any(n in oauth.consent_withdrawn for n in names)
+        return withdrawn == (action == "withdraw_consent")
+    if action in ("conditional_access_on", "conditional_access_off"):
+        return oauth.conditional_access == (action == "conditional_access_on")
+    if action in ("sign_in_manual", "sign_in_auto"):
+        return (oauth.consent == "manual") == (action == "sign_in_manual")
+    return None
+
+
 _ACCOUNT_SWITCHES = (
     "rotate_password",
     "revoke_app_password",

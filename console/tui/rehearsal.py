@@ -175,10 +175,9 @@ class Rehearsal:
             simulator = Simulator(
                 provider, port=0, tls_port=0, clock=clock, silent_port=0, silent_reason=UNSERVED
             )
+            self._watch(simulator)
             await simulator.start()
             self.simulator = simulator
-            self.active.clear()
-            self._unsubscribe = [simulator.subscribe(listener) for listener in self._listeners]
             return simulator
 
     async def start_lesson(
@@ -208,12 +207,35 @@ class Rehearsal:
                 silent_port=0,
                 silent_reason=UNSERVED,
             )
+            self._watch(simulator)
             await simulator.start()
             self.simulator, self.lesson, self.lesson_name = simulator, lesson, name
             self._speed = lesson.clock_speed
-            self.active.clear()
-            self._unsubscribe = [simulator.subscribe(listener) for listener in self._listeners]
             return simulator
+
+    def _watch(self, simulator: Simulator) -> None:
+        """Start clean and hear the new simulator from its first event (a lesson's at 0s)."""
+        self.active.clear()
+        listeners = [*self._listeners, lambda event: self._latch(simulator, event)]
+        self._unsubscribe = [simulator.subscribe(listener) for listener in listeners]
+
+    def _latch(self, simulator: Simulator, event: Event) -> None:
+        # A control whose effect cannot be read back (a revoked secret) stays on once applied.
+        action = event.text.partition(" ")[0] if event.kind == "control" else ""
+        for toggle in TOGGLES:
+            if toggle.on[:1] == (action,) and simulator.holds(action) is None:
+                self.active.add(toggle.id)
+
+    def states(self, user: str | None) -> dict[str, bool]:
+        """Each of the provider's toggles as the simulator now has it for `user`: on or off."""
+        simulator = self.simulator
+        if simulator is None:
+            return {}
+        shown: dict[str, bool] = {}
+        for toggle in toggles_for(simulator.profile.id):
+            held = simulator.holds(toggle.on[0], user) if toggle.on else None
+            shown[toggle.id] = toggle.id in self.active if held is None else held
+        return shown
 
     @property
     def elapsed(self) -> float:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from console.check import Target
     from console.tui.widgets.check_panel import CheckPanel
     from console.tui.widgets.trainer_panel import TrainerPanel
+    from simulator.events import Event
 
 
 _CHECK_PANEL = "#check-area"
@@ -86,6 +87,21 @@ class RehearsePane(Horizontal):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick_clock)
+        self.rehearsal.subscribe(self._heard)
+
+    def _heard(self, event: Event) -> None:
+        # A trainer's or a lesson's control changed the simulator: the toggles follow it.
+        if event.kind == "control":
+            self.call_later(self.show_states)
+
+    def show_states(self) -> None:
+        """Set each toggle as the simulator has it for the channel's sign-in."""
+        rehearsal, channel, user = self.rehearsal, self.channel, None
+        if channel is not None and channel.provider == rehearsal.provider:
+            user = rehearsal.login(channel, self.typed_secret()) or None
+        states = rehearsal.states(user)
+        for trainer in self._trainers():
+            trainer.show_states(states)
 
     def follow(self, channel: Channel | None) -> None:
         """The channel changed: keep the simulator on its provider."""
@@ -126,6 +142,7 @@ class RehearsePane(Horizontal):
         for trainer in self._trainers():
             trainer.show_status(f"[b]{simulator.profile.name}[/b]\n127.0.0.1:{simulator.port}")
             trainer.show_clock(clock)
+        self.show_states()  # limits run out and come back with the clock
 
     @work(exclusive=True, group="simulator")
     @notify_errors("Choosing a lesson")
@@ -180,6 +197,7 @@ class RehearsePane(Horizontal):
         except KeyError as error:
             self.notify(f"Cannot apply: {error}", severity="error")
             return
+        self.show_states()
         self.notify(text, title="Trainer")
 
     @work(exclusive=True, group="check")

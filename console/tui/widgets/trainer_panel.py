@@ -50,6 +50,21 @@ class TrainerPanel(Vertical):
                 if option.id is not None:
                     toggles.replace_option_prompt(option.id, f"{self._labels[option.id]}: off")
 
+    def show_states(self, states: dict[str, bool]) -> None:
+        """Mark and word each toggle as the simulator has it (a lesson's events change it too)."""
+        toggles = self.query_one("#trainer-toggles", SelectionList)
+        selected = set(toggles.selected)
+        listed = {toggles.get_option_at_index(i).id for i in range(toggles.option_count)}
+        pending = selected ^ self._selected  # a trainer's click not yet applied: left alone
+        with self.prevent(SelectionList.SelectedChanged):
+            for toggle_id, on in states.items():
+                if toggle_id not in listed or toggle_id in pending or (toggle_id in selected) == on:
+                    continue
+                (toggles.select if on else toggles.deselect)(toggle_id)
+                (self._selected.add if on else self._selected.discard)(toggle_id)
+                state = "on" if on else "off"
+                toggles.replace_option_prompt(toggle_id, f"{self._labels[toggle_id]}: {state}")
+
     @on(SelectionList.SelectedChanged, "#trainer-toggles")
     def changed(self, event: SelectionList.SelectedChanged[str]) -> None:
         selected = set(event.selection_list.selected)
