@@ -51,6 +51,41 @@ def smtp_console() -> list[str]:
     return [found] if found else [sys.executable, "-m", "console"]
 
 
+TMUX_SOCKET = f"smtp-console-bench-{os.getpid()}"  # a tmux server of its own: no one's settings
+
+
+def tmux(*args: str) -> str:
+    """Run a tmux command on the benchmarks' own server; its standard output."""
+    command = ["tmux", "-L", TMUX_SOCKET, "-f", "/dev/null", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False).stdout
+
+
+def start_in_pane(session: str, command: list[str], environment: dict[str, str]) -> None:
+    """Start `command` in a new detached 80x24 tmux session (kept open after it ends)."""
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items())
+    line = f"env {exports} {shlex.join(command)}; sleep 120"
+    tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", line)
+
+
+def until_pane_shows(session: str, text: str, since: float, timeout: float = 120) -> float:
+    """Seconds from `since` (a perf_counter reading) until `text` is on the session's screen."""
+    while time.perf_counter() - since < timeout:
+        if text in tmux("capture-pane", "-p", "-t", session):
+            return time.perf_counter() - since
+        time.sleep(0.005)
+    raise RuntimeError(f"{text!r} did not appear within {timeout:g} s")
+
+
+def console_environment(home: str) -> dict[str, str]:
+    """A console with its own empty config and no keyring, in a 256-colour terminal."""
+    return {
+        "SMTP_CONSOLE_CONFIG_DIR": home,
+        "SMTP_CONSOLE_CHANNELS_DIR": str(Path(home) / "channels"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "TERM": "xterm-256color",
+    }
+
+
 def free_port() -> int:
     """A port nothing listens on (for a moment)."""
     with socket.socket() as probe:

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-from _common import load, median, smtp_console, verdict
+from _common import (
+    console_environment,
+    load,
+    median,
+    smtp_console,
+    start_in_pane,
+    tmux,
+    until_pane_shows,
+    verdict,
+)
 
 TARGET = 2.0
 GUIDE_TEXT = "Which service sends your company's outgoing mail?"
@@ -38,27 +44,13 @@ Bare().run()
 """
 
 
-SOCKET = f"smtp-console-bench-{os.getpid()}"  # a tmux server of its own: no one else's settings
-
-
-def tmux(*args: str) -> str:
-    command = ["tmux", "-L", SOCKET, "-f", "/dev/null", *args]
-    return subprocess.run(command, capture_output=True, text=True, check=False).stdout
-
-
 def until_shown(command: list[str], text: str, environment: dict[str, str]) -> float:
     """Seconds from starting `command` in a tmux pane until `text` is on the screen."""
     session = f"bench{os.getpid()}"
-    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items())
-    line = f"env {exports} {shlex.join(command)}; sleep 120"
     began = time.perf_counter()
-    tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", line)
+    start_in_pane(session, command, environment)
     try:
-        while time.perf_counter() - began < 120:
-            if text in tmux("capture-pane", "-p", "-t", session):
-                return time.perf_counter() - began
-            time.sleep(0.005)
-        raise RuntimeError(f"{text!r} did not appear within 120 s")
+        return until_pane_shows(session, text, since=began)
     finally:
         tmux("kill-session", "-t", session)
 
@@ -71,12 +63,7 @@ def main() -> int:
         print("tmux is not installed: nothing measured; ratio not measured")
         return 1
     with tempfile.TemporaryDirectory() as home:
-        environment = {
-            "SMTP_CONSOLE_CONFIG_DIR": home,
-            "SMTP_CONSOLE_CHANNELS_DIR": str(Path(home) / "channels"),
-            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-            "TERM": "xterm-256color",
-        }
+        environment = console_environment(home)
         kinds = {
             "bare Textual app": ([sys.executable, "-c", BARE_APP], BARE_TEXT),
             "smtp-console": (smtp_console(), GUIDE_TEXT),

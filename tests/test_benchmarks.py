@@ -12,20 +12,22 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 SMALL_RUNS = {
     "burst_speed.py": ["--count", "20", "--rounds", "1"],
     "check_latency.py": ["--rounds", "1"],
-    "console_keys.py": ["--runs", "1"],
+    "console_check.py": ["--runs", "1"],
     "limit_exactness.py": ["--trials", "1", "--clients", "5", "--limit", "3"],
     "memory.py": ["--messages", "50", "100", "--clients", "2"],
     "simulator_throughput.py": ["--messages", "20", "--rounds", "1", "--clients", "2"],
     "startup.py": ["--runs", "1"],
+    "tab_switch.py": ["--runs", "1", "--switches", "2"],
 }
 # These exit 1 when a target is missed, which a loaded machine may cause at tiny sizes.
 TIMED = {
     "burst_speed.py",
     "check_latency.py",
-    "console_keys.py",
+    "console_check.py",
     "memory.py",
     "simulator_throughput.py",
     "startup.py",
+    "tab_switch.py",
 }
 
 
