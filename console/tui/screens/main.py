@@ -175,7 +175,7 @@ class MainScreen(Screen[None]):
             tabs.hide_tab("tab-guide")
             if tabs.active == "tab-guide":
                 tabs.active = "tab-channel"
-                self._guide_beside_channel(True)
+            self._guide_beside_channel()
         else:
             tabs.show_tab("tab-guide")
         focused = self.focused
@@ -349,20 +349,25 @@ class MainScreen(Screen[None]):
         if tab == "tab-guide":
             split = self.has_class("-split")
             self.query_one(TabbedContent).active = "tab-channel" if split else tab
-            self._guide_beside_channel(split)  # before the focus: the guide must be shown
+            self._guide_beside_channel()  # before the focus: the guide must be shown
             self.guide_panel().focus_step()
             return
         self.query_one(TabbedContent).active = tab
         for field in self.query(FIRST_FIELD[tab]):  # none for an instant while lazy
             field.focus()
 
-    def _guide_beside_channel(self, shown: bool) -> None:
-        # A class on the side guide, not on the screen: a screen class restyles every widget.
-        self.query_one("#guide-side").set_class(shown, "-on-channel")
+    def _guide_beside_channel(self) -> None:
+        """The side guide stands beside the editor while split on the Channel tab."""
+        # A class on the side guide, not on the screen: a screen class restyles every widget;
+        # and left alone while not split, where the side guide is never shown.
+        on_channel = self.query_one(TabbedContent).active == "tab-channel"
+        self.query_one("#guide-side").set_class(
+            self.has_class("-split") and on_channel, "-on-channel"
+        )
 
     @on(TabbedContent.TabActivated)
     def tab_changed(self) -> None:
-        self._guide_beside_channel(self.query_one(TabbedContent).active == "tab-channel")
+        self._guide_beside_channel()
         self.refresh_bindings()
         editor = self.query_one(EditorPane)
         editor.previewing = self.query_one(TabbedContent).active == "tab-channel"
