@@ -89,3 +89,19 @@ async def test_below_the_smallest_size_the_console_says_so() -> None:
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert not app.screen.has_class("-too-small") and app.screen.query_one("#body").display
+
+
+async def test_the_focus_comes_back_when_the_terminal_is_large_enough_again() -> None:
+    for first_size in ((80, 24), (50, 14)):  # shrunk while in use, or too small from the start
+        app = ConsoleApp()
+        async with started(app, size=first_size) as pilot:
+            await pilot.press("f6")
+            await pilot.pause()
+            await pilot.resize_terminal(50, 14)
+            await pilot.pause()
+            if first_size == (80, 24):
+                assert app.focused is None  # hidden with the panes
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause()
+            focused = app.focused
+            assert focused is not None and focused.id == "channel-name", first_size

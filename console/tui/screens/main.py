@@ -138,6 +138,7 @@ class MainScreen(Screen[None]):
         self.walk = Walk(guide)  # one walk, shown in the Guide tab or beside the editor
         self.return_focus: Widget | None = None  # where focus goes back when the FAQ closes
         self.shown = False  # resumed at least once
+        self.focus_before_small: Widget | None = None
 
     def compose(self) -> ComposeResult:
         self._fit(*self.app.size)  # before the first layout: tiny panes cannot even be drawn
@@ -197,14 +198,18 @@ class MainScreen(Screen[None]):
         """The screen's size classes, set in one go: each change restyles every widget."""
         small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         split = width >= SPLIT_WIDTH and not small
-        was_split = self.has_class("-split")
+        was_split, was_small = self.has_class("-split"), self.has_class("-too-small")
         wide = width >= WIDE_WIDTH
+        if small and not was_small:
+            self.focus_before_small = self.focused  # hidden, it loses the focus
         self.update_classes(
             {"-too-small": small, "-split": split, "-wide": wide, "-narrow": not wide},
             animate=False,
         )
         if split != was_split and self.is_mounted:
             self._split(split)
+        if was_small and not small:
+            self.call_after_refresh(self._refocus)
         if small:
             self.too_small = (
                 f"The terminal is {width}x{height}; the console needs at least "
@@ -212,6 +217,14 @@ class MainScreen(Screen[None]):
             )
             for notice in self.query("#too-small").results(Static):
                 notice.update(self.too_small)
+
+    def _refocus(self) -> None:
+        """Give the focus back where it was before the terminal got too small."""
+        widget = self.focus_before_small
+        if widget is not None and widget.is_attached and widget.focusable:
+            widget.focus()
+        elif self.focused is None:
+            self.guide_panel().focus_step()
 
     async def on_unmount(self) -> None:
         await self.rehearsal.stop()
