@@ -70,8 +70,9 @@ class ConsoleApp(App[int]):
         self.whole_process = whole_process  # the console is all the process runs: it owns the GC
 
     def get_default_screen(self) -> MainScreen:
-        """The main screen, as the app's first: a screen pushed while the app mounts is laid
-        out and drawn once in vain, since textual writes no frame until the app has mounted."""
+        """The main screen, as the app's first."""
+        # Not pushed from on_mount: a screen pushed while the app mounts is laid out and drawn
+        # once in vain, since textual writes no frame until the app has mounted.
         faq = load_faq()
         return MainScreen(load_all(), load_guide(faq=faq), faq)
 
