@@ -112,3 +112,38 @@ def test_holds_reads_back_switches_accounts_and_limits() -> None:
     assert not sim.holds("throttle", "a@contoso.com")  # the minute has passed
     sim.control("reset_limits")
     assert not sim.holds("use_up_quota")
+
+
+async def test_the_ses_sandbox_refuses_the_checks_customer_and_the_tab_says_whom() -> None:
+    from console.tui.widgets.check_panel import CheckPanel
+    from tests.test_tui_provider_toggles import switch
+
+    app = ConsoleApp()
+    async with started(app, size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        screen.query_one("#channel-provider", Select).value = "amazon-ses"
+        await pilot.pause()
+        await type_into(pilot, "auth-username", "AKIAEXAMPLESMTPUSER1")
+        await type_into(pilot, "sender-from", "news@example.com")
+        await pilot.press("f7")
+        await settle(pilot, lambda: screen.rehearsal.provider == "amazon-ses")
+        transcript = screen.query_one(CheckPanel)
+        states = await check(pilot, screen)
+        assert states["auth"] == "ok" and "failed" not in states.values()
+        assert "RCPT TO:<customer@example.net>" in "\n".join(transcript.lines)
+        assert transcript.lines[-1] == (
+            "* mailed customer@example.net, a customer outside the verified identities: "
+            "out of the sandbox, where any recipient is taken"
+        )
+
+        await switch(pilot, screen, "Sandbox")
+        states = await check(pilot, screen)
+        assert states["auth"] == "ok" and "failed" in states.values()
+        assert screen.diagnosis is not None
+        assert screen.diagnosis.reply.startswith(
+            "554 Message rejected: Email address is not verified. The following identities "
+            "failed the check in region US-EAST-1: customer@example.net"
+        )
+        assert transcript.lines[-1].endswith(
+            "in the sandbox, which takes mail only to verified identities"
+        )

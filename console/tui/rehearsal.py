@@ -129,6 +129,24 @@ def toggles_for(provider: str | None) -> tuple[Toggle, ...]:
     return tuple(t for t in TOGGLES if not t.providers or provider in t.providers)
 
 
+def check_recipient(channel: Channel, simulator: Simulator) -> tuple[str, str]:
+    """Whom the tab's check mails where a sandbox may refuse it, and why, in words; else ("", "").
+
+    Mailing the verified sender passes in the sandbox too; real mail goes to customers,
+    whom the sandbox refuses (554 after the body) until they are verified.
+    """
+    if not any(t.id == "sandbox" for t in toggles_for(simulator.profile.id)):
+        return "", ""
+    domain = channel.sender.address.rpartition("@")[2].lower()
+    recipient = f"customer@{'example.org' if domain == 'example.net' else 'example.net'}"
+    state = (
+        "in the sandbox, which takes mail only to verified identities"
+        if simulator.state.sandbox
+        else "out of the sandbox, where any recipient is taken"
+    )
+    return recipient, f"mailed {recipient}, a customer outside the verified identities: {state}"
+
+
 def rehearsal_secret(profile: Profile) -> str:
     """The stand-in secret for this provider, in the shape it issues."""
     return REHEARSAL_APP_PASSWORD if profile.credentials.app_password_pattern else REHEARSAL_SECRET
@@ -294,14 +312,16 @@ class Rehearsal:
             simulator, self.simulator = self.simulator, None
             await simulator.stop()
 
-    def target(self, channel: Channel, simulator: Simulator, typed_secret: str) -> Target:
+    def target(
+        self, channel: Channel, simulator: Simulator, typed_secret: str, recipient: str = ""
+    ) -> Target:
         """Ready the running simulator for the channel; the target a rehearsal check aims at it."""
         from console.tui.checking import simulated_target
 
         secret = typed_secret or rehearsal_secret(simulator.profile)
         self.prepare(channel, secret)
         sent = secret + "-wrong" if "wrong-password" in self.active else secret
-        return simulated_target(channel, simulator, sent)
+        return simulated_target(channel, simulator, sent, recipient)
 
     def prepare(self, channel: Channel, typed_secret: str) -> None:
         """Make the channel's sign-in a valid account, unless the trainer rotated its password."""

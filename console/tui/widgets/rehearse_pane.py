@@ -17,7 +17,7 @@ from console.channel import Channel
 from console.guide import Faq
 from console.tui.errors import notify_errors
 from console.tui.messages import DiagnosisChanged, ShowTab, TrainerToggled
-from console.tui.rehearsal import Rehearsal
+from console.tui.rehearsal import Rehearsal, check_recipient
 from console.tui.widgets.later import Later
 
 if TYPE_CHECKING:
@@ -209,7 +209,8 @@ class RehearsePane(Horizontal):
         except (OSError, ValueError, KeyError) as error:
             self.notify(f"The simulator did not start: {error}", severity="error")
             return
-        target = self.rehearsal.target(channel, simulator, self.typed_secret())
+        recipient, why = check_recipient(channel, simulator)
+        target = self.rehearsal.target(channel, simulator, self.typed_secret(), recipient)
         if channel.auth.method == "none" and not simulator.state.anonymous_relay:
             self.notify(
                 f"{simulator.profile.name} takes mail only from clients that sign in; "
@@ -219,6 +220,8 @@ class RehearsePane(Horizontal):
             )
         before = simulator.mailbox.accepted
         await self.show_check(target, channel)
+        if why:
+            self._check().note(why)
         stored = simulator.mailbox.since(before)
         if stored and stored[-1].delayed:
             when = datetime.fromtimestamp(stored[-1].deliver_at_virtual, UTC).strftime("%H:%M:%S")
