@@ -13,7 +13,7 @@ from console.check import run_check
 from console.check_wire import KEPT
 from console.target import Target
 
-TIMEOUT = 0.3
+TIMEOUT = 0.15
 SECRET = "Fuzz-canary-5d21"
 FRAGMENTS = [
     b"220 ",
@@ -39,7 +39,7 @@ FRAGMENTS = [
     b"A" * 9000,
 ]
 chunk = st.one_of(st.sampled_from(FRAGMENTS), st.binary(max_size=64))
-script = st.lists(st.tuples(chunk, st.sampled_from([0.0, 0.0, 0.05])), max_size=12)
+script = st.lists(st.tuples(chunk, st.sampled_from([0.0, 0.0, 0.02])), max_size=12)
 
 
 async def _serve(
