@@ -327,6 +327,11 @@ async def run_burst(
         count, outcomes, time.perf_counter() - began, rate, connections, mailbox is not None
     )
     summary.interrupted = interrupted
+    stopped = summary.stopped
+    if stopped is not None and not interrupted:
+        for outcome in outcomes:
+            if outcome.status == "not-sent" and not outcome.reply:  # never tried: held back
+                outcome.stage, outcome.reply = stopped.stage, stopped.reply
     summary.diagnoses = _diagnoses(summary, target)
     return summary
 
@@ -410,6 +415,15 @@ def _diagnoses(summary: Summary, target: Target) -> list[Diagnosis]:
     return found
 
 
+def stop_reason(summary: Summary) -> str:
+    """Why the burst stopped before sending, with the server's own words ("" if it did not)."""
+    stopped = summary.stopped
+    if stopped is None:
+        return ""
+    what = "sign-in refused" if stopped.stage == "auth" else "could not connect"
+    return f"stopped at {stopped.stage}: {what}: {printable(stopped.reply)}"
+
+
 def render_summary(summary: Summary) -> str:
     """Plain text: the counts, replies grouped, the timeline and the diagnoses."""
     data = summary.to_dict()
@@ -425,10 +439,8 @@ def render_summary(summary: Summary) -> str:
     ]
     if data["failed"] or data["not_sent"]:
         lines.append(f"  failed {data['failed']}, not sent {data['not_sent']}")
-    stopped = summary.stopped
-    if stopped is not None:
-        what = "sign-in refused" if stopped.stage == "auth" else "could not connect"
-        lines.append(f"stopped at {stopped.stage}: {what}: {printable(stopped.reply)}")
+    if summary.stopped is not None:
+        lines.append(stop_reason(summary))
     if data["by_reply"]:
         lines.append("by reply:")
         for group in data["by_reply"]:

@@ -56,12 +56,17 @@ class BurstPanel(Vertical):
 
     def show_summary(self, summary: Summary) -> None:
         """The counts, the first diagnosis and the chart."""
+        from console.burst import stop_reason
+
         data = summary.to_dict()
         lines = [
             f"[b $success]{data['accepted']} on time[/]   [b $warning]{data['delayed']} delayed[/]"
             f"   [b $error]{data['deferred']} deferred  {data['rejected']} rejected[/]"
             + (f"   {data['failed']} failed" if data["failed"] else "")
+            + (f"   [b $error]{data['not_sent']} not sent[/]" if data["not_sent"] else "")
         ]
+        if summary.stopped is not None:  # the server's own words, e.g. the refused AUTH
+            lines.append(escape(stop_reason(summary)))
         for diagnosis in summary.diagnoses[:2]:
             lines.append(f"[b]{escape(diagnosis.title)}[/b]\n{escape(diagnosis.cause)}")
         self.query_one("#burst-summary", Static).update("\n".join(lines))
