@@ -179,12 +179,12 @@ class RehearsePane(Horizontal):
     @work(exclusive=True, group="simulator")
     @notify_errors("Resetting the simulator")
     async def action_reset(self) -> None:
-        """Start the simulator afresh (the lesson from its start), every toggle off."""
+        """Start the simulator afresh (the lesson from its start), the trainer's toggles off."""
         simulator = await self.rehearsal.reset()
         for trainer in self._trainers():
             trainer.reset(simulator.profile.id if simulator else None)
         self.tick_clock()
-        self.notify("Simulator reset: clock at 0, every toggle off", title="Simulator")
+        self.notify("Simulator reset: clock at 0, the trainer's toggles off", title="Simulator")
 
     @on(TrainerToggled)
     def trainer_toggled(self, message: TrainerToggled) -> None:
