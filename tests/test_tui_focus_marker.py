@@ -58,7 +58,7 @@ async def walk(pilot: Pilot[int], screen: Screen[object]) -> list[str]:
     for widget in list(screen.focus_chain):
         widget.focus()
         for _ in range(20):  # a loaded machine may take a few frames to draw it
-            await pilot.pause(0.02)
+            await pilot.pause()
             if marker_for(pilot.app, widget):  # type: ignore[arg-type]
                 break
         else:
