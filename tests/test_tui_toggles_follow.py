@@ -137,6 +137,9 @@ async def test_the_ses_sandbox_refuses_the_checks_customer_and_the_tab_says_whom
         )
 
         await switch(pilot, screen, "Sandbox")
+        # The sandbox sends one message a second: a second check in the same second is throttled.
+        assert screen.rehearsal.simulator is not None
+        screen.rehearsal.simulator.clock.advance(seconds=1)
         states = await check(pilot, screen)
         assert states["auth"] == "ok" and "failed" in states.values()
         assert screen.diagnosis is not None
