@@ -13,7 +13,7 @@ from console.check import run_check
 from console.check_wire import KEPT
 from console.target import Target
 
-TIMEOUT = 0.15
+TIMEOUT = 0.1
 SECRET = "Fuzz-canary-5d21"
 FRAGMENTS = [
     b"220 ",
