@@ -63,6 +63,7 @@ class Behaviour:
         self.profile = profile
         self.limits = limits or profile.limits
         self.seed = seed
+        self._texts: dict[str, str] = {}  # a profile's texts never change while it runs
 
     # Replies
 
@@ -77,10 +78,13 @@ class Behaviour:
         An RFC stand-in loses its enhanced status code at a provider that does not
         advertise ENHANCEDSTATUSCODES (RFC 2034); the provider's own texts stay as seen.
         """
-        reply = self.profile.replies.get(key)
-        text = reply.text if reply else _EXTRA_REPLIES[key]
-        if (reply is None or reply.is_default) and not self.enhanced_codes:
-            text = _ENHANCED.sub(r"\1", text)
+        text = self._texts.get(key)
+        if text is None:
+            reply = self.profile.replies.get(key)
+            text = reply.text if reply else _EXTRA_REPLIES[key]
+            if (reply is None or reply.is_default) and not self.enhanced_codes:
+                text = _ENHANCED.sub(r"\1", text)
+            self._texts[key] = text
         return text
 
     @cached_property

@@ -17,6 +17,8 @@ _UTF8_ATOM = rf"[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~{_WIDE}-]+"
 _UTF8_LOCAL = re.compile(rf"^{_UTF8_ATOM}(?:\.{_UTF8_ATOM})*$")
 _UTF8_LABEL = rf"[A-Za-z0-9{_WIDE}](?:[A-Za-z0-9{_WIDE}-]{{0,61}}[A-Za-z0-9{_WIDE}])?"
 _UTF8_DOMAIN = re.compile(rf"^{_UTF8_LABEL}(?:\.{_UTF8_LABEL})*$")
+# NUL, ESC, DEL, and the surrogates that stand for bytes that are not UTF-8 (such as 0xFF).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\udc80-\udcff]")
 # The MAIL/RCPT parameters this simulator knows, and the EHLO keyword each needs.
 _NEEDS = {
     "SIZE": "SIZE",
@@ -47,8 +49,8 @@ def address_problem(address: str, *, utf8: bool) -> str | None:
     """'syntax' for an address RFC 5321 does not allow, 'utf8' when it needs SMTPUTF8; else None."""
     if address == "":
         return None  # the null reverse-path <>
-    if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xDC80 <= ord(c) <= 0xDCFF for c in address):
-        return "syntax"  # NUL, ESC, DEL, and bytes that are not UTF-8 (such as 0xFF)
+    if _UNPRINTABLE.search(address):
+        return "syntax"
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain or len(local) > 64 or len(address) > 254:
         return "syntax"
