@@ -23,8 +23,7 @@ async def started(app: ConsoleApp, **options: Any) -> AsyncIterator[Pilot[int]]:
 async def all_mounted(pilot: Pilot[Any]) -> None:
     """Wait until the screen's stand-ins (Later) have been replaced by their panes."""
     for _ in range(200):
-        if not pilot.app.screen.query(Later):
-            await pilot.pause()
-            return
         await pilot.pause()
+        if not pilot.app.screen.query(Later):
+            return
     raise AssertionError("the console's panes were never mounted")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from textual.pilot import Pilot
-from textual.widgets import Select, SelectionList
+from textual.widgets import OptionList, Select, SelectionList
 
 from console.tui.app import ConsoleApp
+from console.tui.screens.lessons import LessonScreen
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.stage_lights import StageLights
 from tests.console_pilot import started
@@ -24,6 +25,25 @@ async def switch(pilot: Pilot[int], screen: MainScreen, label: str) -> Selection
     await pilot.press("home", *["down"] * position, "space")
     await pilot.pause()
     return toggles
+
+
+async def play(pilot: Pilot[int], screen: MainScreen, name: str) -> SelectionList[str]:
+    """Start a lesson from the Rehearse tab with the keyboard; the toggle list."""
+    await pilot.press("f7", "l")
+    await settle(pilot, lambda: isinstance(pilot.app.screen, LessonScreen))
+    lessons = pilot.app.screen.query_one("#lesson-list", OptionList)
+    names = [lessons.get_option_at_index(i).id for i in range(lessons.option_count)]
+    await pilot.press(*["down"] * names.index(name), "enter")
+    await settle(pilot, lambda: screen.rehearsal.lesson_name == name)
+    return screen.query_one("#trainer-toggles", SelectionList)
+
+
+async def ses_channel(pilot: Pilot[int], screen: MainScreen) -> None:
+    """Make the draft an Amazon SES channel with its SMTP user and a verified sender."""
+    screen.query_one("#channel-provider", Select).value = "amazon-ses"
+    await pilot.pause()
+    await type_into(pilot, "auth-username", "AKIAEXAMPLESMTPUSER1")
+    await type_into(pilot, "sender-from", "news@example.com")
 
 
 async def check(pilot: Pilot[int], screen: MainScreen) -> dict[str, str]:
@@ -72,10 +92,7 @@ async def test_amazon_ses_shows_sandbox_and_sending_rate() -> None:
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
-        screen.query_one("#channel-provider", Select).value = "amazon-ses"
-        await pilot.pause()
-        await type_into(pilot, "auth-username", "AKIAEXAMPLESMTPUSER1")
-        await type_into(pilot, "sender-from", "news@example.com")
+        await ses_channel(pilot, screen)
         await pilot.press("f7")
         await settle(pilot, lambda: screen.rehearsal.provider == "amazon-ses")
         toggles = screen.query_one("#trainer-toggles", SelectionList)
@@ -111,22 +128,13 @@ def test_limit_toggles_are_listed_where_the_profile_has_that_limit() -> None:
 
 
 async def test_two_step_on_refuses_a_legacy_lessons_password_from_then_on() -> None:
-    from textual.widgets import OptionList
-
-    from console.tui.screens.lessons import LessonScreen
-
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await pilot.press("2", "1", "1", "1", "c")
         await pilot.pause()
         await type_into(pilot, "auth-username", "me@gmail.com")
-        await pilot.press("f7", "l")
-        await settle(pilot, lambda: isinstance(app.screen, LessonScreen))
-        lessons = app.screen.query_one("#lesson-list", OptionList)
-        names = [lessons.get_option_at_index(i).id for i in range(lessons.option_count)]
-        await pilot.press(*["down"] * names.index("gmail-two-step-turned-on"), "enter")
-        await settle(pilot, lambda: screen.rehearsal.lesson_name == "gmail-two-step-turned-on")
+        await play(pilot, screen, "gmail-two-step-turned-on")
         assert (await check(pilot, screen))["auth"] == "ok"  # the legacy password signs in
 
         toggles = await switch(pilot, screen, "2-Step on")

@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-from textual.pilot import Pilot
-from textual.widgets import OptionList, Select, SelectionList
+from textual.widgets import SelectionList
 
 from console.tui.app import ConsoleApp
-from console.tui.screens.lessons import LessonScreen
-from console.tui.screens.main import MainScreen
+from console.tui.widgets.check_panel import CheckPanel
 from simulator.server import Simulator
 from simulator.state import Account, holds
 from tests.console_pilot import started
 from tests.test_tui_flows import main_screen, settle, type_into
-from tests.test_tui_provider_toggles import check
+from tests.test_tui_provider_toggles import check, play, ses_channel, switch
 from tests.test_tui_rehearse_lessons import prompts
-
-
-async def play(pilot: Pilot[int], screen: MainScreen, name: str) -> SelectionList[str]:
-    """Start a lesson from the Rehearse tab with the keyboard; the toggle list."""
-    await pilot.press("f7", "l")
-    await settle(pilot, lambda: isinstance(pilot.app.screen, LessonScreen))
-    lessons = pilot.app.screen.query_one("#lesson-list", OptionList)
-    names = [lessons.get_option_at_index(i).id for i in range(lessons.option_count)]
-    await pilot.press(*["down"] * names.index(name), "enter")
-    await settle(pilot, lambda: screen.rehearsal.lesson_name == name)
-    return screen.query_one("#trainer-toggles", SelectionList)
 
 
 async def test_a_lessons_events_turn_the_toggles_on_in_words() -> None:
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
-        screen.query_one("#channel-provider", Select).value = "amazon-ses"
-        await pilot.pause()
-        await type_into(pilot, "auth-username", "AKIAEXAMPLESMTPUSER1")
-        await type_into(pilot, "sender-from", "news@example.com")
+        await ses_channel(pilot, screen)
         toggles = await play(pilot, screen, "ses-sandbox")
         # The lesson puts the account in the sandbox at 0s: no click, the toggle says so.
         await settle(pilot, lambda: "Sandbox: on" in prompts(toggles))
@@ -115,16 +99,10 @@ def test_holds_reads_back_switches_accounts_and_limits() -> None:
 
 
 async def test_the_ses_sandbox_refuses_the_checks_customer_and_the_tab_says_whom() -> None:
-    from console.tui.widgets.check_panel import CheckPanel
-    from tests.test_tui_provider_toggles import switch
-
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
-        screen.query_one("#channel-provider", Select).value = "amazon-ses"
-        await pilot.pause()
-        await type_into(pilot, "auth-username", "AKIAEXAMPLESMTPUSER1")
-        await type_into(pilot, "sender-from", "news@example.com")
+        await ses_channel(pilot, screen)
         await pilot.press("f7")
         await settle(pilot, lambda: screen.rehearsal.provider == "amazon-ses")
         transcript = screen.query_one(CheckPanel)
