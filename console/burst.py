@@ -332,6 +332,8 @@ async def run_burst(
         for outcome in outcomes:
             if outcome.status == "not-sent" and not outcome.reply:  # never tried: held back
                 outcome.stage, outcome.reply = stopped.stage, stopped.reply
+        if on_progress and done < count:
+            on_progress(count, count)  # the held-back messages are settled too: not sent
     summary.diagnoses = _diagnoses(summary, target)
     return summary
 

@@ -27,7 +27,9 @@ class BurstPanel(Vertical):
                 id="burst-rate", type="integer", compact=True, placeholder="channel's pacing"
             )
             yield Button("Send (ctrl+b)", id="burst-start", compact=True)
-        yield ProgressBar(id="burst-progress", show_eta=False)
+        with Horizontal(id="burst-bar"):
+            yield ProgressBar(id="burst-progress", show_eta=False, show_percentage=False)
+            yield Static(id="burst-done")
         yield Static(id="burst-summary")
         yield MinuteChart(id="burst-chart")
 
@@ -47,12 +49,15 @@ class BurstPanel(Vertical):
     def started(self, count: int, rate: float | None) -> None:
         """A burst begins."""
         self.query_one(ProgressBar).update(total=count, progress=0)
+        self.query_one(ProgressBar).remove_class("-stopped")
+        self.query_one("#burst-done", Static).update(f"0/{count}")
         pace = f"{rate:g} a minute" if rate else "as fast as the server takes them"
         self.query_one("#burst-summary", Static).update(f"Sending {count} messages, {pace}...")
 
     def progress(self, done: int, total: int) -> None:
         """One more message dealt with."""
         self.query_one(ProgressBar).update(total=total, progress=done)
+        self.query_one("#burst-done", Static).update(f"{done}/{total}")
 
     def show_summary(self, summary: Summary) -> None:
         """The counts, the first diagnosis and the chart."""
@@ -70,6 +75,12 @@ class BurstPanel(Vertical):
         for diagnosis in summary.diagnoses[:2]:
             lines.append(f"[b]{escape(diagnosis.title)}[/b]\n{escape(diagnosis.cause)}")
         self.query_one("#burst-summary", Static).update("\n".join(lines))
+        # Every message is dealt with, sent or held back; a stopped burst is not drawn as a success.
+        self.query_one(ProgressBar).set_class(summary.stopped is not None, "-stopped")
+        handled = f"{summary.count}/{summary.count} handled: {data['sent']} sent"
+        if data["not_sent"]:
+            handled += f", {data['not_sent']} not sent"
+        self.query_one("#burst-done", Static).update(handled)
         self.query_one(MinuteChart).show(
             [
                 MinuteCounts(
