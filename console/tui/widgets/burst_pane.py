@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from console.channel import Channel
 from console.tui.errors import notify_errors
 from console.tui.messages import DiagnosisChanged
-from console.tui.rehearsal import Rehearsal
+from console.tui.rehearsal import Rehearsal, check_recipient
 from console.tui.widgets.later import Later
 
 if TYPE_CHECKING:  # the panel's module loads when it mounts, after the first screen
@@ -60,9 +60,11 @@ class BurstPane(Vertical):
         except (OSError, ValueError, KeyError) as error:
             self.notify(f"The simulator did not start: {error}", severity="error")
             return
-        target = self.rehearsal.target(channel, simulator, self.typed_secret())
+        # Where a sandbox may refuse it, the burst mails a customer, as real mail would go.
+        recipient, why = check_recipient(channel, simulator)
+        target = self.rehearsal.target(channel, simulator, self.typed_secret(), recipient)
         rate = pacing(channel, rate)  # an empty field: the channel's pacing, as on the command line
-        panel.started(count, rate)
+        panel.started(count, rate, recipient)
         clock, speed = simulator.clock, simulator.clock.speed
         clock.speed = 0  # frozen: pacing jumps the virtual clock, so a long burst takes no time
         try:
@@ -76,7 +78,7 @@ class BurstPane(Vertical):
             )
         finally:
             clock.speed = speed
-        panel.show_summary(summary)
+        panel.show_summary(summary, why)
         self.post_message(DiagnosisChanged(summary.diagnoses[0] if summary.diagnoses else None))
 
 

@@ -8,11 +8,15 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
+from console.printable import printable
 from console.tui.markup import escape
 from console.tui.widgets.minute_chart import MinuteChart, MinuteCounts
 
 if TYPE_CHECKING:
     from console.burst import Summary
+
+
+_WHERE = {"mail": "at MAIL FROM", "rcpt": "at RCPT TO", "data": "after the body"}
 
 
 class BurstPanel(Vertical):
@@ -46,21 +50,24 @@ class BurstPanel(Vertical):
             return "Per minute must be a whole number above 0, or empty for the channel's pacing."
         return int(count_text), float(rate_text) if rate_text else None
 
-    def started(self, count: int, rate: float | None) -> None:
-        """A burst begins."""
+    def started(self, count: int, rate: float | None, recipient: str = "") -> None:
+        """A burst begins (to `recipient`, when not the sender)."""
         self.query_one(ProgressBar).update(total=count, progress=0)
         self.query_one(ProgressBar).remove_class("-stopped")
         self.query_one("#burst-done", Static).update(f"0/{count}")
         pace = f"{rate:g} a minute" if rate else "as fast as the server takes them"
-        self.query_one("#burst-summary", Static).update(f"Sending {count} messages, {pace}...")
+        to = f" to {recipient}" if recipient else ""
+        self.query_one("#burst-summary", Static).update(
+            escape(f"Sending {count} messages{to}, {pace}...")
+        )
 
     def progress(self, done: int, total: int) -> None:
         """One more message dealt with."""
         self.query_one(ProgressBar).update(total=total, progress=done)
         self.query_one("#burst-done", Static).update(f"{done}/{total}")
 
-    def show_summary(self, summary: Summary) -> None:
-        """The counts, the first diagnosis and the chart."""
+    def show_summary(self, summary: Summary, why: str = "") -> None:
+        """The counts, whom the burst mailed and why (`why`), the first diagnosis and the chart."""
         from console.burst import stop_reason
 
         data = summary.to_dict()
@@ -70,8 +77,15 @@ class BurstPanel(Vertical):
             + (f"   {data['failed']} failed" if data["failed"] else "")
             + (f"   [b $error]{data['not_sent']} not sent[/]" if data["not_sent"] else "")
         ]
+        if why:
+            lines.append(escape(why))
         if summary.stopped is not None:  # the server's own words, e.g. the refused AUTH
             lines.append(escape(stop_reason(summary)))
+        for group in data["by_reply"][:2]:  # the server's own words for what it refused
+            if group["status"] in ("deferred", "rejected", "failed") and group["reply"]:
+                where = _WHERE.get(group["stage"], f"at {group['stage']}")
+                said = f"{group['count']} {group['status']} {where}: {printable(group['reply'])}"
+                lines.append(escape(said))
         for diagnosis in summary.diagnoses[:2]:
             lines.append(f"[b]{escape(diagnosis.title)}[/b]\n{escape(diagnosis.cause)}")
         self.query_one("#burst-summary", Static).update("\n".join(lines))
