@@ -228,6 +228,8 @@ class Behaviour:
                 return AuthDecision(key)
             if account.two_step and not by_app:
                 return AuthDecision("auth_app_password_required")
+            if by_app and not account.two_step and not rules.password_sign_in:
+                return AuthDecision("auth_failed")  # an app password needs 2-Step on
         if not state.smtp_auth_enabled:
             return AuthDecision("auth_disabled")
         if not state.smtp_auth_allowed(account.username):
@@ -283,6 +285,8 @@ def as_provider_holds(account: Account, profile: Profile) -> Account:
     if plain and rules.is_app_password(account.password):
         account.app_password, account.password = account.password, None
         account.two_step = True
+    elif account.app_password and not rules.password_sign_in and not account.legacy:
+        account.two_step = True  # the provider issues app passwords only with 2-Step on
     return account
 
 

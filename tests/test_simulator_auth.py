@@ -115,6 +115,28 @@ async def test_revoked_app_password_fails(gmail: Simulator) -> None:
     await wire.close()
 
 
+async def test_gmail_app_password_is_refused_while_two_step_is_off(gmail: Simulator) -> None:
+    # Google issues app passwords only with 2-Step Verification on (providers.md 2.2, DOC).
+    gmail.control("two_step_off", USER)
+    wire = await ready(gmail)
+    assert (await wire.login(USER, APP_PASSWORD)).startswith(GMAIL_FAILED)
+    await wire.close()
+    gmail.control("two_step_on", USER)
+    wire = await ready(gmail)
+    assert await wire.login(USER, APP_PASSWORD) == "235 2.7.0 Accepted"
+    await wire.close()
+
+
+def test_an_account_given_an_app_password_has_two_step_on() -> None:
+    from simulator.behaviour import as_provider_holds
+    from simulator.profile import load
+
+    held = as_provider_holds(Account(USER, app_password=APP_PASSWORD), load("gmail"))
+    assert held.two_step
+    legacy = Account(USER, "old-pw", app_password=APP_PASSWORD, legacy=True)
+    assert not as_provider_holds(legacy, load("gmail")).two_step  # until a lesson turns it on
+
+
 async def test_plain_with_and_without_initial_response(gmail: Simulator) -> None:
     wire = await ready(gmail)
     blob = b64(f"\0{USER}\0{APP_PASSWORD}")

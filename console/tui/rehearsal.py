@@ -338,6 +338,8 @@ class Rehearsal:
         account = self.simulator.state.account(username)
         if account is not None and self.lesson is not None:
             return  # the lesson decides how this sign-in fares (it made this account)
+        # An account the simulator already has keeps its 2-Step as the trainer left it.
+        two_step = account.two_step if account is not None else None
         if account is None:
             account = Account(username=username, send_as=[channel.sender.address])
             self.simulator.add_account(account)
@@ -352,6 +354,8 @@ class Rehearsal:
 
             grant_secret(account, secret, self.simulator.profile)
             account.tokens = [secret]
+            if two_step is not None:
+                account.two_step = two_step
 
     def login(self, channel: Channel, typed_secret: str) -> str:
         """The user name the channel signs in with here (the stand-in token, for Postmark)."""

@@ -218,6 +218,7 @@ class RehearsePane(Horizontal):
                 severity="warning",
                 timeout=10,
             )
+        self.show_states()  # the check's account is set up now: its toggles read as it is
         before = simulator.mailbox.accepted
         await self.show_check(target, channel)
         if why:
