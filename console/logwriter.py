@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -150,10 +150,10 @@ class LineBudget:
         self.over_budget = 0  # lines left out because a connection logged too fast
         self._shares: dict[str, _Share] = {}
 
-    def admit(self, session: str, key: str, *, last: bool = False) -> tuple[list[str], bool]:
+    def admit(self, session: str, key: str, *, last: bool = False) -> tuple[Sequence[str], bool]:
         """Notes to log first, and whether to log this line; `last` ends the connection."""
         if not session:  # the simulator's own lines (controls, scenario) are never held back
-            return [], True
+            return (), True
         share = self._shares.get(session)
         now = self.clock()
         if share is None:
@@ -167,8 +167,8 @@ class LineBudget:
         if repeat and not last:
             share.repeated += 1
             self.summarised += 1
-            return [], False
-        notes = []
+            return (), False
+        notes: list[str] = []
         if share.repeated:
             notes.append(f"... {share.repeated} repeated line(s) of this connection not shown")
             share.repeated = 0

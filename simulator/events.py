@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 EventKind = Literal[
     "session-open",
@@ -25,10 +24,10 @@ MASK = "****"
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """One thing the simulator saw or did; secrets are already masked in `text`."""
 
+    # A named tuple, not a frozen dataclass: a busy server makes about nine a message.
     kind: EventKind
     session: str
     text: str
@@ -37,7 +36,7 @@ class Event:
 
     def as_dict(self) -> dict[str, object]:
         """The event as plain data, for JSON logs."""
-        return asdict(self)
+        return self._asdict()
 
 
 Listener = Callable[[Event], None]
@@ -48,22 +47,24 @@ class EventBus:
 
     def __init__(self, keep: int = 2000) -> None:
         self.recent: deque[Event] = deque(maxlen=keep)
-        self._listeners: list[Listener] = []
+        self._listeners: tuple[Listener, ...] = ()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` for every later event; returns the unsubscribe function."""
-        self._listeners.append(listener)
+        self._listeners += (listener,)
 
         def unsubscribe() -> None:
             if listener in self._listeners:
-                self._listeners.remove(listener)
+                listeners = list(self._listeners)
+                listeners.remove(listener)
+                self._listeners = tuple(listeners)
 
         return unsubscribe
 
     def emit(self, event: Event) -> None:
         """Record an event and hand it to every subscriber."""
         self.recent.append(event)
-        for listener in list(self._listeners):
+        for listener in self._listeners:  # a tuple: a listener may unsubscribe meanwhile
             try:
                 listener(event)
             except Exception:  # a faulty subscriber must not break an SMTP session

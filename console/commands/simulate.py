@@ -318,13 +318,12 @@ class EventLog:
 
     def event(self, event: Event) -> None:
         """Log one simulator event, or count it as left out."""
-        notes, keep = self.budget.admit(
-            event.session, f"{event.kind} {event.text}", last=event.kind == "session-close"
-        )
+        kind, session, text = event.kind, event.session, event.text
+        notes, keep = self.budget.admit(session, text, last=kind == "session-close")
         for note in notes:
             self.writer.write(self._format(event, "log", note))
         if keep:
-            self.writer.write(self._format(event, event.kind, event.text))
+            self.writer.write(self._format(event, kind, text))
 
     def _format(self, event: Event, kind: str, text: str) -> str:
         if self.json:
@@ -341,8 +340,10 @@ class EventLog:
         if second != self._second:  # one strftime per second of log, not per line
             self._second = second
             self._stamp = datetime.fromtimestamp(second, tz=UTC).strftime("%H:%M:%S")
-        marker = ARROWS.get(kind, f"[{kind}]")
-        return f"{self._stamp} {event.session or '-':>4} {marker} {text.replace(chr(10), ' | ')}"
+        marker = ARROWS.get(kind) or f"[{kind}]"
+        if "\n" in text:
+            text = text.replace("\n", " | ")
+        return f"{self._stamp} {event.session or '-':>4} {marker} {text}"
 
     def close(self) -> None:
         """Write the last lines and say on stderr what was left out."""
