@@ -61,7 +61,8 @@ class LogWriter:
             if self._unreported:
                 self._queue(_dropped_note(self._unreported))
                 self._unreported = 0
-            self._queue(line)
+            self._pending.append(line)
+            self._size += len(line) + 1
 
     def _queue(self, line: str) -> None:
         self._pending.append(line)

@@ -118,6 +118,7 @@ class ProviderSMTP(SMTP, asyncio.BufferedProtocol):
         self.idle_commands = 0
         self._turn_began = 0.0
         self.hiding = False  # True from an AUTH attempt until the next real command
+        self._idle_deadline = 0.0
         self._reset_session()
 
     # Connection lifecycle
@@ -162,6 +163,23 @@ class ProviderSMTP(SMTP, asyncio.BufferedProtocol):
     def connection_lost(self, error: Exception | None) -> None:
         self._forget("connection closed")
         super().connection_lost(error)
+
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        """Move the idle deadline on; its timer is set again only if it would fire too late."""
+        # aiosmtpd cancels and sets a timer at every command: a heap push and pop each time.
+        self._idle_deadline = self.loop.time() + (duration or self._timeout_duration)
+        timer = self._timeout_handle
+        if timer is None or timer.cancelled() or timer.when() > self._idle_deadline:
+            if timer is not None:
+                timer.cancel()
+            self._timeout_handle = self.loop.call_at(self._idle_deadline, self._idle_check)
+
+    def _idle_check(self) -> None:
+        if self.loop.time() < self._idle_deadline:  # commands came meanwhile: wait on
+            self._timeout_handle = self.loop.call_at(self._idle_deadline, self._idle_check)
+        elif self.transport is not None:
+            self._forget(f"idle for {self._timeout_duration:g} s: closed")
+            self.transport.close()
 
     # A buffered protocol: without it the transport makes a fresh 256 KB buffer for every
     # read, which the C library maps and unmaps anew (page faults: a tenth of the CPU).
