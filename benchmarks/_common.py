@@ -114,6 +114,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def page_faults(pid: int) -> int:
+    """Minor page faults a process has taken: memory the C library mapped anew and touched."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[7])
+
+
 def rss_mb(pid: int) -> float:
     """A process's resident memory in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

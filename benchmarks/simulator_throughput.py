@@ -8,7 +8,7 @@ keeps and logs nothing), `smtp-console simulate` (SendGrid) with its text log to
 and the same with its log to a pipe read by `cat`. This process drives each in turn
 with 1 KB messages over `--clients` connections (aiosmtplib, signed in to the
 simulator, whose daily limits a scenario raises so nothing is refused), reading each
-server's CPU time before and after. Medians of the interleaved rounds.
+server's CPU time and page faults before and after. Medians of the interleaved rounds.
 Target: server CPU per message <= 1.1x bare aiosmtpd, log to a file and to a pipe.
 """
 
@@ -28,6 +28,7 @@ from _common import (
     free_port,
     load,
     median,
+    page_faults,
     smtp_console,
     stop,
     verdict,
@@ -95,13 +96,16 @@ class Server:
         )
         wait_listening(self.port, self.process)
         self.cpu: list[float] = []
+        self.faults: list[float] = []
         self.rates: list[float] = []
 
     def round(self, messages: int, clients: int) -> None:
         """Drive one round; record the server's CPU per message and the rate."""
-        before = cpu_seconds(self.process.pid)
+        pid = self.process.pid
+        before, faulted = cpu_seconds(pid), page_faults(pid)
         rate = asyncio.run(drive(self.port, messages, clients, self.kind != "bare"))
-        self.cpu.append((cpu_seconds(self.process.pid) - before) / messages)
+        self.cpu.append((cpu_seconds(pid) - before) / messages)
+        self.faults.append((page_faults(pid) - faulted) / messages)
         self.rates.append(rate)
 
     def close(self) -> str:
@@ -148,6 +152,7 @@ def main() -> int:
             for server in servers:
                 server.round(min(200, args.messages), args.clients)  # warm up
                 server.cpu.clear()
+                server.faults.clear()
                 server.rates.clear()
             for number in range(args.rounds):
                 for server in servers[number % 3 :] + servers[: number % 3]:
@@ -164,7 +169,8 @@ def main() -> int:
     for server in servers:
         print(
             f"{server.kind:<12} server CPU/msg {median(server.cpu) * 1e6:6.0f} us   "
-            f"{median(server.rates):6.0f} msg/s (medians)"
+            f"{median(server.rates):6.0f} msg/s   {median(server.faults):5.2f} page faults/msg "
+            "(medians)"
         )
     if bare == 0:  # /proc counts CPU in clock ticks (10 ms): a tiny run may show none
         print("bare server CPU below the clock's resolution: no ratio (use more --messages)")
