@@ -41,3 +41,30 @@ async def test_two_step_turned_off_sticks_and_the_app_password_is_refused() -> N
         await switch(pilot, screen, "2-Step on")
         await settle(pilot, lambda: "2-Step on: on" in prompts(toggles))
         assert (await check(pilot, screen))["auth"] == "ok"
+
+
+async def test_app_password_revoked_stays_revoked_through_the_next_check() -> None:
+    app = ConsoleApp()
+    async with started(app, size=(80, 24)) as pilot:
+        screen = main_screen(app)
+        await pilot.press("2", "1", "1", "1", "c")
+        await pilot.pause()
+        await type_into(pilot, "auth-username", "bob@gmail.com")
+        await pilot.press("f7")
+        await settle(pilot, lambda: screen.rehearsal.provider == "gmail")
+        toggles = screen.query_one("#trainer-toggles", SelectionList)
+        assert (await check(pilot, screen))["auth"] == "ok"
+
+        await switch(pilot, screen, "App password revoked")
+        await settle(pilot, lambda: "App password revoked: on" in prompts(toggles))
+        states = await check(pilot, screen)  # the check does not hand the app password back
+        assert screen.rehearsal.simulator is not None
+        account = screen.rehearsal.simulator.state.account("bob@gmail.com")
+        assert account is not None and account.app_password is None
+        assert states["auth"] == "failed" and "App password revoked: on" in prompts(toggles)
+        assert screen.diagnosis is not None and BAD_CREDENTIALS in screen.diagnosis.reply
+
+        await switch(pilot, screen, "App password revoked")  # a new app password, at once
+        await settle(pilot, lambda: "App password revoked: off" in prompts(toggles))
+        assert account.app_password is not None
+        assert (await check(pilot, screen))["auth"] == "ok"

@@ -356,6 +356,8 @@ class Rehearsal:
             account.tokens = [secret]
             if two_step is not None:
                 account.two_step = two_step
+            if "app-password-revoked" in self.active:
+                account.app_password = None  # revoked until the trainer turns the toggle off
 
     def login(self, channel: Channel, typed_secret: str) -> str:
         """The user name the channel signs in with here (the stand-in token, for Postmark)."""

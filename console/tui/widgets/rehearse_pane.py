@@ -197,6 +197,9 @@ class RehearsePane(Horizontal):
         except KeyError as error:
             self.notify(f"Cannot apply: {error}", severity="error")
             return
+        if self.channel is not None and not message.on:
+            # A revocation turned off gives the sign-in its secret back at once, not at a check.
+            self.rehearsal.prepare(self.channel, self.typed_secret())
         self.show_states()
         self.notify(text, title="Trainer")
 
