@@ -48,6 +48,8 @@ A scenario is a TOML file::
     org_internal = false            # Google: internal to another organisation
     admin_blocked = false           # Google Workspace admin blocks the app
     name = "Contoso mailer"         # the app's display name in messages
+    redirect_uris = ["http://localhost"]  # Microsoft: registered redirect URIs (default: any
+                                    # loopback, as for a desktop app's http://localhost)
 
     [[events]]                      # applied at a virtual time after the start
     at = "10m"                      # 90s, 10m, 1h30m, 1d2h or a number of seconds
@@ -294,6 +296,7 @@ def _client(source: _Source, raw: Mapping[str, Any], index: int) -> Client:
         org_internal=table.get("org_internal", bool, False),
         admin_blocked=table.get("admin_blocked", bool, False),
         name=table.get("name", str, "smtp-console"),
+        redirect_uris=table.strings("redirect_uris"),
     )
 
 

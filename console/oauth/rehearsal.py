@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
+import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
@@ -13,9 +15,9 @@ from console.channel import Channel
 from console.check import run_check
 from console.oauth import access
 from console.oauth.access import LoginView
-from console.oauth.errors import SignInError
+from console.oauth.errors import OAuthFailure, SignInError
 from console.oauth.flows import DeviceCode
-from console.oauth.loopback import Loopback
+from console.oauth.loopback import Loopback, first_answer
 from console.oauth.tokens import MemoryStore
 from console.rehearse import retarget, simulated
 from console.target import target_for
@@ -36,7 +38,7 @@ class RehearsalView:
 
     def __init__(self, simulator: Simulator, shown: LoginView | None = None) -> None:
         self.simulator, self.shown = simulator, shown
-        self._browsing: list[asyncio.Task[None]] = []
+        self._browsing: list[asyncio.Task[httpx.Response]] = []
 
     def device_code(self, code: DeviceCode) -> None:
         """Show the code as the real view would (the simulated user approves it)."""
@@ -50,8 +52,19 @@ class RehearsalView:
         self._browsing.append(asyncio.ensure_future(_browse(url)))
 
     def redirect(self, loopback: Loopback) -> Awaitable[str]:
-        """The loopback redirect the simulated browser lands on."""
-        return loopback.wait()
+        """The loopback redirect the simulated browser lands on, or the page it stopped at."""
+        return first_answer(loopback.wait(), self._stopped(loopback.redirect_uri))
+
+    async def _stopped(self, redirect_uri: str) -> str:
+        """Wait for the browser; fail with the page's words when it did not come back."""
+        try:
+            page = await asyncio.shield(self._browsing[-1])
+        except httpx.HTTPError as error:
+            raise OAuthFailure("unreachable", f"the browser failed: {error!r}") from None
+        if str(page.url).startswith(redirect_uri):
+            answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            return await answer  # the loopback answers
+        raise OAuthFailure("sign-in page", f"the browser stopped at: {page_words(page.text)}")
 
     async def sleep(self, seconds: float) -> None:
         """Let a polling interval of virtual time pass at once."""
@@ -65,9 +78,16 @@ class RehearsalView:
                 await task
 
 
-async def _browse(url: str) -> None:
+async def _browse(url: str) -> httpx.Response:
     async with httpx.AsyncClient(follow_redirects=True, timeout=30) as browser:
-        await browser.get(url)
+        return await browser.get(url)
+
+
+def page_words(page: str) -> str:
+    """What an error page tells the person: its paragraphs, without the markup."""
+    found = re.findall(r"<p>(.*?)</p>", page, flags=re.S) or [page]
+    text = " ".join(re.sub(r"<[^>]+>", " ", part) for part in found[:2])
+    return " ".join(html.unescape(text).split())[:600]
 
 
 def signin_url(simulator: Simulator) -> str:

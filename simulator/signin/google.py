@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import html
-import ipaddress
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
+from simulator.signin.browser import is_loopback as _loopback
+from simulator.signin.browser import redirect as _redirect
+from simulator.signin.browser import verifies as _verifies
 from simulator.signin.forms import form_fields
 from simulator.signin.tokens import GMAIL_SCOPE, GOOGLE, Client, Issued, Refused, normal_scopes
 
@@ -356,34 +354,6 @@ def _client_refusal(client: Client, account: str | None) -> web.Response | None:
             "currently being tested, and can only be accessed by developer-approved testers.",
         )
     return None
-
-
-def _loopback(uri: str) -> bool:
-    """True for an http:// redirect to a loopback address (any port), as desktop apps use."""
-    parts = urlsplit(uri)
-    if parts.scheme != "http" or not parts.hostname:
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
-
-
-def _verifies(verifier: str, challenge: str, method: str) -> bool:
-    if method == "S256":
-        digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
-        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    else:
-        expected = verifier
-    return hmac.compare_digest(expected.encode(), challenge.encode())
-
-
-def _redirect(uri: str, **params: str | None) -> web.StreamResponse:
-    query = urlencode({k: v for k, v in params.items() if v is not None})
-    joiner = "&" if urlsplit(uri).query else "?"
-    return web.Response(status=302, headers={"Location": f"{uri}{joiner}{query}"})
 
 
 def _page(status: int, error: str, text: str) -> web.Response:

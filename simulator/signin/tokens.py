@@ -43,6 +43,7 @@ class Client:
     test_users: list[str] = field(default_factory=list)  # Google, testing: who may sign in
     org_internal: bool = False  # Google: internal to an organisation the user is not in
     admin_blocked: bool = False  # Google Workspace admin blocks the app
+    redirect_uris: list[str] = field(default_factory=list)  # Microsoft; empty: any loopback
     name: str = "smtp-console"
 
     def secret_matches(self, given: str) -> bool:
