@@ -507,9 +507,40 @@ class _Session:
                 raise self.fail("auth-not-offered", "the server did not list AUTH", "auth")
             raise self.refused(response, "auth")
         response = await sign_in(t.method, self._auth_line, t.username, t.secret)
+        renewed = False
+        if response.code != 235 and t.renew is not None:
+            response, renewed = await self._renewed(response)
         if response.code != 235:
             raise self.refused(response, "auth")
-        return f"{mechanism} as {t.username}" if t.username != t.secret else mechanism
+        done = f"{mechanism} as {t.username}" if t.username != t.secret else mechanism
+        return f"{done}, with a refreshed access token" if renewed else done
+
+    async def _renewed(self, refusal: SMTPResponse) -> tuple[SMTPResponse, bool]:
+        """The server refused the access token as invalid: refresh it and sign in once more.
+
+        Only the server knows when a token ran out by its clock; a live server and a
+        simulator whose clock was moved on both say so with the provider's token refusal.
+        """
+        from console.diagnosis import diagnose
+        from console.secrets import SecretError
+
+        t = self.target
+        assert t.renew is not None
+        keys = diagnose(self.reply_text(refusal), t.provider, "auth").keys
+        if "auth_token_invalid" not in keys:
+            return refusal, False
+        self.note(
+            "the server refused the access token (it may have run out by the server's clock): "
+            "refreshing it and signing in once more"
+        )
+        try:
+            token = await t.renew()
+        except SecretError as error:
+            self.note(f"no new access token: {str(error).splitlines()[0]}")
+            return refusal, False
+        self.redactor.add(token)
+        response = await sign_in(t.method, self._auth_line, t.username, token)
+        return response, response.code == 235
 
     async def _auth_line(self, line: str) -> SMTPResponse:
         return await self._guarded(line, "auth")

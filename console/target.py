@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -31,6 +32,8 @@ class Target:
     send: bool = False
     channel_name: str = ""
     simulated: bool = False
+    # OAuth: a fresh access token when the server refuses the one held (expired by its clock).
+    renew: Callable[[], Awaitable[str]] | None = field(default=None, repr=False, compare=False)
 
 
 def target_for(

@@ -244,6 +244,10 @@ async def _check(
         insecure=args.insecure,
     )
     if args.simulate is None:
+        if channel.signs_in_with_oauth and not args.password_stdin:
+            from console.oauth.access import renewal, sign_in_for
+
+            target = replace(target, renew=renewal(sign_in_for(channel)))
         return explain_missing_endpoint(await _run(target, args.json), channel)
     from console.rehearse import retarget, simulated
 
@@ -252,9 +256,12 @@ async def _check(
             if scenario is not None and not args.json:
                 print(lesson_line(scenario, simulator), file=sys.stderr)
             if channel.signs_in_with_oauth:
-                from console.oauth.rehearsal import rehearsal_token
+                from console.oauth.access import access_token, renewal
+                from console.oauth.rehearsal import rehearsal_signin
 
-                target = replace(target, secret=await rehearsal_token(channel, simulator))
+                signin = await rehearsal_signin(channel, simulator)
+                token, _ = await access_token(signin)
+                target = replace(target, secret=token, renew=renewal(signin))
             report = await _run(retarget(target, simulator), args.json)
             return explain_missing_endpoint(report, channel)
     except ValueError as error:  # e.g. a scenario written for another provider

@@ -184,6 +184,15 @@ async def access_token(signin: SignIn, *, refresh: bool = False) -> tuple[str, b
     return fresh.access_token, True
 
 
+def renewal(signin: SignIn) -> Callable[[], Awaitable[str]]:
+    """What a check calls when the server refuses the token: a refreshed one, kept."""
+
+    async def renew() -> str:
+        return (await access_token(signin, refresh=True))[0]
+
+    return renew
+
+
 def token_now(channel: Channel) -> str:
     """A fresh access token for the channel, from its own token store (no event loop running)."""
     return asyncio.run(access_token(sign_in_for(channel)))[0]

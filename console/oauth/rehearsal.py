@@ -14,7 +14,7 @@ import httpx
 from console.channel import Channel
 from console.check import run_check
 from console.oauth import access
-from console.oauth.access import LoginView
+from console.oauth.access import LoginView, SignIn
 from console.oauth.errors import OAuthFailure, SignInError
 from console.oauth.flows import DeviceCode
 from console.oauth.loopback import Loopback, first_answer
@@ -98,10 +98,10 @@ def signin_url(simulator: Simulator) -> str:
     return str(url)
 
 
-async def rehearsal_token(
+async def rehearsal_signin(
     channel: Channel, simulator: Simulator, shown: LoginView | None = None
-) -> str:
-    """Sign the channel in at the simulator's service (auto consent) and return the token."""
+) -> SignIn:
+    """Sign the channel in at the simulator's service (auto consent); tokens in memory only."""
     signin = access.sign_in_for(
         channel, base=signin_url(simulator), store=MemoryStore(), clock=simulator.clock.now
     )
@@ -110,7 +110,14 @@ async def rehearsal_token(
         await access.login(signin, view)
     finally:
         await view.close()
-    token, _ = await access.access_token(signin)
+    return signin
+
+
+async def rehearsal_token(
+    channel: Channel, simulator: Simulator, shown: LoginView | None = None
+) -> str:
+    """Sign the channel in at the simulator's service (auto consent) and return the token."""
+    token, _ = await access.access_token(await rehearsal_signin(channel, simulator, shown))
     return token
 
 
