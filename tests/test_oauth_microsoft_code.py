@@ -118,9 +118,12 @@ def test_rehearsals_sign_in_by_code(channels_dir: Path, capsys: pytest.CaptureFi
     assert main(["oauth", "login", "o365", "--simulate"]) == 0
     out = capsys.readouterr().out
     assert "/oauth2/v2.0/authorize?" in out and "accepted the token: yes" in out
-    assert main(["check", "o365", "--simulate", "--json"]) == 0
+    argv = ["check", "o365", "--simulate", "--send", "--to", "carol@example.com", "--json"]
+    assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["passed"] and any("AUTH XOAUTH2" in x["text"] for x in report["transcript"])
+    data = next(s for s in report["stages"] if s["name"] == "data")
+    assert data["status"] == "ok" and "queued" in data["detail"]
 
 
 async def _refused(sim: Simulator, channels_dir: Path) -> SignInError:
