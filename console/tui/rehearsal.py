@@ -37,7 +37,7 @@ class Toggle:
     """A behaviour a trainer switches on and off."""
 
     id: str
-    label: str
+    label: str  # at most 21 characters: "label: off" then fits the panel at 80x24
     on: tuple[str, ...]
     off: tuple[str, ...]
     providers: tuple[str, ...] = ()  # the providers that have this behaviour (empty: all)
@@ -68,13 +68,13 @@ TOGGLES: tuple[Toggle, ...] = (
     ),
     # OAuth sign-in (Office 365 and Gmail): the identity provider's failures.
     Toggle("refresh-revoked", "Refresh token revoked", ("revoke_refresh_token",), (), OAUTH),
-    Toggle("refresh-idle", "Refresh token idle 90 days", ("refresh_token_idle",), (), O365),
+    Toggle("refresh-idle", "Refresh idle 90 days", ("refresh_token_idle",), (), O365),
     Toggle(
         "consent-withdrawn", "Consent withdrawn", ("withdraw_consent",), ("give_consent",), OAUTH
     ),
     Toggle(
         "conditional-access",
-        "Conditional Access block",
+        "Conditional Access",
         ("conditional_access_on",),
         ("conditional_access_off",),
         O365,
@@ -82,17 +82,17 @@ TOGGLES: tuple[Toggle, ...] = (
     Toggle("mfa-required", "MFA required", ("require_mfa",), ("mfa_satisfied",), O365),
     Toggle(
         "mailbox-smtp-auth-off",
-        "SMTP AUTH off for mailbox",
+        "Mailbox SMTP AUTH off",
         ("disable_smtp_auth_mailbox",),
         ("enable_smtp_auth_mailbox",),
         O365,
     ),
-    Toggle("testing-expiry", "Google Testing app: 7 days", ("testing_mode_expiry",), (), GMAIL),
-    Toggle("slow-down", "Device code: slow down", ("slow_down",), (), O365),
+    Toggle("testing-expiry", "Testing app: 7 days", ("testing_mode_expiry",), (), GMAIL),
+    Toggle("slow-down", "Device code slow_down", ("slow_down",), (), O365),
     Toggle("device-code-expired", "Device code expired", ("expire_device_codes",), (), O365),
     Toggle(
         "sign-in-manual",
-        "Sign-in waits for approval",
+        "Sign-in on approval",
         ("sign_in_manual",),
         ("sign_in_auto",),
         OAUTH,
