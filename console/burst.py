@@ -70,6 +70,7 @@ class Summary:
     simulated: bool
     diagnoses: list[Diagnosis] = field(default_factory=list)
     interrupted: bool = False
+    tokens_refreshed: int = 0  # OAuth: access tokens the server refused and that were renewed
 
     @property
     def sent(self) -> int:
@@ -135,6 +136,7 @@ class Summary:
                 {"stage": self.stopped.stage, "reply": self.stopped.reply} if self.stopped else None
             ),
             "interrupted": self.interrupted,
+            "tokens_refreshed": self.tokens_refreshed,
             "simulated": self.simulated,
             "rate_per_minute": self.rate,
             "connections": self.connections,
@@ -255,6 +257,7 @@ async def run_burst(
     With partial_on_cancel, a cancellation (ctrl+c) ends the burst with what happened so far.
     """
     redactor = Redactor([target.secret] if target.secret else [])
+    token = _Token(target, redactor)
     outcomes = [Outcome(i) for i in range(count)]
     queue: asyncio.Queue[Outcome] = asyncio.Queue()
     for outcome in outcomes:
@@ -284,7 +287,7 @@ async def run_burst(
             if client is None or not client.is_connected:
                 client = _client(target)
                 clients.append(client)
-                stopping = await _open(client, target, outcome, redactor)
+                stopping = await _open(client, target, outcome, redactor, token)
                 if stopping is not None:
                     client = None
                     finished()
@@ -326,7 +329,7 @@ async def run_burst(
     summary = Summary(
         count, outcomes, time.perf_counter() - began, rate, connections, mailbox is not None
     )
-    summary.interrupted = interrupted
+    summary.interrupted, summary.tokens_refreshed = interrupted, token.refreshed
     stopped = summary.stopped
     if stopped is not None and not interrupted:
         for outcome in outcomes:
@@ -343,7 +346,38 @@ def _note_delayed(message: StoredMessage, delayed: set[str]) -> None:
         delayed.add(header(message.raw, "Message-ID") or "")
 
 
-async def _open(client: SMTP, target: Target, outcome: Outcome, redactor: Redactor) -> bool | None:
+class _Token:
+    """The secret every connection signs in with; an OAuth token is renewed once when refused."""
+
+    def __init__(self, target: Target, redactor: Redactor) -> None:
+        self.value, self.target, self.redactor = target.secret, target, redactor
+        self.refreshed = 0
+        self._lock = asyncio.Lock()
+
+    async def after(self, response: SMTPResponse, used: str) -> str | None:
+        """A renewed token after the server refused `used` as run out, else None."""
+        target = self.target
+        if target.renew is None:
+            return None
+        keys = diagnose(flatten(response.code, response.message), target.provider, "auth").keys
+        if "auth_token_invalid" not in keys:
+            return None
+        from console.secrets import SecretError
+
+        async with self._lock:  # the connections share one refresh
+            if self.value == used:
+                try:
+                    self.value = await target.renew()
+                except SecretError:
+                    return None
+                self.redactor.add(self.value)
+                self.refreshed += 1
+        return self.value
+
+
+async def _open(
+    client: SMTP, target: Target, outcome: Outcome, redactor: Redactor, token: _Token
+) -> bool | None:
     """Connect, secure and sign in: None when ready, else whether to stop the whole burst.
 
     A failure here leaves the message not sent, with the stage (connect or auth) and reply.
@@ -358,7 +392,10 @@ async def _open(client: SMTP, target: Target, outcome: Outcome, redactor: Redact
             async def send(line: str) -> SMTPResponse:
                 return await client.execute_command(line.encode("utf-8"))
 
-            response = await sign_in(target.method, send, target.username, target.secret)
+            used = token.value
+            response = await sign_in(target.method, send, target.username, used)
+            if response.code != 235 and (fresh := await token.after(response, used)):
+                response = await sign_in(target.method, send, target.username, fresh)
             if response.code != 235:
                 raise SMTPResponseException(response.code, response.message)
     except SMTPResponseException as error:
@@ -441,6 +478,11 @@ def render_summary(summary: Summary) -> str:
     ]
     if data["failed"] or data["not_sent"]:
         lines.append(f"  failed {data['failed']}, not sent {data['not_sent']}")
+    if summary.tokens_refreshed:
+        lines.append(
+            f"the server refused the access token {summary.tokens_refreshed} time(s) as run out: "
+            "refreshed it and signed in again"
+        )
     if summary.stopped is not None:
         lines.append(stop_reason(summary))
     if data["by_reply"]:

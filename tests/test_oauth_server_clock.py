@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from console import store
+from console.burst import render_summary, run_burst
 from console.cli import main
 from console.oauth import access
-from console.oauth.rehearsal import RehearsalView
+from console.oauth.rehearsal import RehearsalView, rehearsal_signin
 from console.oauth.tokens import store_for
+from console.rehearse import retarget
+from console.target import target_for
+from simulator.clock import VirtualClock
 from simulator.server import Simulator
 from simulator.state import Account
 from tests.oauth_channels import FILE_STORE, GMAIL, OFFICE365, write
@@ -103,3 +108,26 @@ async def test_gmail_too_after_its_challenge(
     assert code == 0, report
     lines = [str(line["text"]) for line in report["transcript"]]  # type: ignore[attr-defined]
     assert any(line.startswith("334 ") for line in lines) and NOTE in "\n".join(lines)
+
+
+async def test_a_burst_renews_the_token_when_it_signs_in_again_after_an_hour(
+    channels_dir: Path,
+) -> None:
+    channel = store.read(write(channels_dir, OFFICE365, "o365")).channel
+    account = Account(USER, send_as=[USER])
+    async with Simulator("office365", accounts=[account], clock=VirtualClock(speed=0)) as sim:
+        signin = await rehearsal_signin(channel, sim)
+        token, _ = await access.access_token(signin)
+        target = replace(retarget(target_for(channel, token), sim), renew=access.renewal(signin))
+
+        def progress(done: int, count: int) -> None:
+            if done == 1:  # an hour on, a deferral makes the next message connect again
+                sim.clock.advance(hours=2)
+                sim.control("greylisting_on")
+            elif done == 2:
+                sim.control("greylisting_off")
+
+        summary = await run_burst(target, 3, clock=sim.clock, on_progress=progress)
+    assert [o.status for o in summary.outcomes] == ["accepted", "deferred", "accepted"]
+    assert summary.tokens_refreshed == 1
+    assert "refused the access token 1 time(s) as run out" in render_summary(summary)

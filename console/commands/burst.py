@@ -148,6 +148,10 @@ async def _burst(
     )
     progress = _progress if sys.stderr.isatty() and not args.json else None
     if args.simulate is None:
+        if channel.signs_in_with_oauth and not args.password_stdin:
+            from console.oauth.access import renewal, sign_in_for
+
+            target = replace(target, renew=renewal(sign_in_for(channel)))
         return await run_burst(
             target,
             args.count,
@@ -164,9 +168,12 @@ async def _burst(
     try:
         async with simulated(channel, secret, scenario, clock=clock, at=args.at) as simulator:
             if channel.signs_in_with_oauth:
-                from console.oauth.rehearsal import rehearsal_token
+                from console.oauth.access import access_token, renewal
+                from console.oauth.rehearsal import rehearsal_signin
 
-                target = replace(target, secret=await rehearsal_token(channel, simulator))
+                signin = await rehearsal_signin(channel, simulator)
+                token, _ = await access_token(signin)
+                target = replace(target, secret=token, renew=renewal(signin))
             return await run_burst(
                 retarget(target, simulator),
                 args.count,
