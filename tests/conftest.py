@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Iterator
@@ -28,6 +29,19 @@ sys.dont_write_bytecode = False
 # spent about a third of their time asleep there.
 textual_wait.SLEEP_GRANULARITY = 0.005
 textual_wait.SLEEP_IDLE = textual_wait.SLEEP_GRANULARITY / 20
+
+# A console under Pilot makes garbage fast, and with CPython's default thresholds (700, 10, 10)
+# a test process ran a full collection every few seconds, each walking pytest, Textual and
+# every module loaded: a sixth of a Pilot test's CPU went to the collector. Rarer young
+# collections, and the objects that live as long as the session (modules, collected tests)
+# frozen out of the full ones, leave it a few percent; garbage cycles are still freed.
+gc.set_threshold(20_000, 20, 10)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Leave what collection built out of every later collection of the garbage collector."""
+    gc.collect()
+    gc.freeze()
 
 
 class MemoryKeyring(KeyringBackend):

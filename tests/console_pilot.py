@@ -21,9 +21,12 @@ async def started(app: ConsoleApp, **options: Any) -> AsyncIterator[Pilot[int]]:
 
 
 async def all_mounted(pilot: Pilot[Any]) -> None:
-    """Wait until the screen's stand-ins (Later) have been replaced by their panes."""
+    """Wait until the screen's stand-ins (Later) have been replaced by their panes, laid out."""
     for _ in range(200):
         await pilot.pause()
         if not pilot.app.screen.query(Later):
+            # The last pane may have been mounted after this pause's layout: one more, so that
+            # its region is where a user sees it (a test read a width of 0 on a loaded machine).
+            await pilot.pause()
             return
     raise AssertionError("the console's panes were never mounted")
