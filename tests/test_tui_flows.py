@@ -243,7 +243,7 @@ async def test_open_a_saved_channel(channels_dir: Path) -> None:
         assert "# the front desk" in screen.query_one(TomlPreview).text
 
 
-async def test_live_test_asks_first_and_does_nothing_on_no() -> None:
+async def test_live_test_asks_first_and_does_nothing_on_no_then_help_and_command_palette() -> None:
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
@@ -255,10 +255,6 @@ async def test_live_test_asks_first_and_does_nothing_on_no() -> None:
         assert app.screen is screen
         assert screen.query_one("#transcript", RichLog).lines == []
 
-
-async def test_help_and_command_palette() -> None:
-    app = ConsoleApp()
-    async with started(app, size=(80, 24)) as pilot:
         await pilot.press("f1")
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"

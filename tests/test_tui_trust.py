@@ -149,15 +149,7 @@ async def test_quit_asks_when_there_are_unsaved_edits(channels_dir: Path) -> Non
     assert ALICE in (channels_dir / "office365-personal.toml").read_text()
 
 
-async def test_quit_without_edits_does_not_ask() -> None:
-    app = ConsoleApp()
-    async with started(app, size=(80, 24)) as pilot:
-        assert main_screen(app).query_one(EditorPane).unsaved() is False
-        await pilot.press("ctrl+q")
-        await settle(pilot, lambda: not app.is_running)
-
-
-async def test_ctrl_c_says_how_to_quit_without_markup() -> None:
+async def test_ctrl_c_says_how_to_quit_without_markup_and_quit_without_edits_does_not_ask() -> None:
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         await pilot.press("ctrl+c")
@@ -165,13 +157,25 @@ async def test_ctrl_c_says_how_to_quit_without_markup() -> None:
         messages = [str(n.message) for n in app._notifications]
         assert messages and all("[" not in m for m in messages)
         assert any("ctrl+q" in m for m in messages)
+        assert app.is_running
+
+        assert main_screen(app).query_one(EditorPane).unsaved() is False
+        await pilot.press("ctrl+q")
+        await settle(pilot, lambda: not app.is_running)
 
 
-async def test_focus_returns_after_the_faq_and_a_dialog_close() -> None:
+async def test_the_focused_field_has_a_marker_and_focus_returns_after_the_faq_and_dialogs() -> None:
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await pilot.press("f6")
+        screen.query_one("#server-port", Input).focus()
+        await pilot.pause()
+        assert marked(app) == ["▶ Port"]  # a glyph, not only a colour
+        await pilot.press("tab")
+        await pilot.pause()
+        assert marked(app) == ["▶ Security"]
+
         username = screen.query_one("#auth-username", Input)
         username.focus()
         await pilot.pause()
@@ -192,19 +196,7 @@ async def test_focus_returns_after_the_faq_and_a_dialog_close() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.focused is username
-
-
-async def test_the_focused_field_has_a_marker_not_only_a_colour() -> None:
-    app = ConsoleApp()
-    async with started(app, size=(80, 24)) as pilot:
-        screen = main_screen(app)
-        await pilot.press("f6")
-        screen.query_one("#server-port", Input).focus()
-        await pilot.pause()
-        assert marked(app) == ["▶ Port"]
-        await pilot.press("tab")
-        await pilot.pause()
-        assert marked(app) == ["▶ Security"]
+        assert marked(app) == ["▶ Username"]  # the marker came back with it
 
 
 def marked(app: ConsoleApp) -> list[str]:
