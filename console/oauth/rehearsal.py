@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import html
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -34,16 +34,36 @@ class Outcome:
 
 
 class RehearsalView:
-    """Plays the person signing in: shows what a view would, browses, lets virtual time pass."""
+    """Plays the person signing in: shows what a view would, browses, lets virtual time pass.
 
-    def __init__(self, simulator: Simulator, shown: LoginView | None = None) -> None:
+    Given an account, the person signs in as that account (not the simulator's first) and,
+    when sign-ins wait for approval, waits for it at the virtual clock's pace.
+    """
+
+    def __init__(
+        self,
+        simulator: Simulator,
+        shown: LoginView | None = None,
+        *,
+        account: str = "",
+        say: Callable[[str], None] | None = None,
+    ) -> None:
         self.simulator, self.shown = simulator, shown
+        self.account, self.say = account, say
         self._browsing: list[asyncio.Task[httpx.Response]] = []
+
+    def _consent(self) -> str:
+        service = self.simulator.signin
+        return service.consent if service is not None else "auto"
 
     def device_code(self, code: DeviceCode) -> None:
         """Show the code as the real view would (the simulated user approves it)."""
         if self.shown is not None:
             self.shown.device_code(code)
+        if self.account and self._consent() == "auto" and self.simulator.signin is not None:
+            self.simulator.signin.approve(code.user_code, self.account)
+        elif self.say is not None:
+            self.say(f"waiting for the sign-in to be approved: {code.message}")
 
     def authorize(self, url: str) -> None:
         """Open the authorization address as a browser would, following its redirect."""
@@ -67,7 +87,11 @@ class RehearsalView:
         raise OAuthFailure("sign-in page", f"the browser stopped at: {page_words(page.text)}")
 
     async def sleep(self, seconds: float) -> None:
-        """Let a polling interval of virtual time pass at once."""
+        """Let a polling interval of virtual time pass at once (as it passes, awaiting a person)."""
+        if self.account and self._consent() == "manual":
+            speed = self.simulator.clock.speed
+            await asyncio.sleep(seconds / speed if speed else seconds)
+            return
         self.simulator.clock.advance(seconds=seconds)
         await asyncio.sleep(0.01)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from console.channel import Channel, allows_anonymous, login_name
+from console.tui.rehearsal_oauth import PER_GRANT, Note, OAuthRehearsal
 from simulator.state import ACCOUNT_CONTROLS, Account
 
 if TYPE_CHECKING:
@@ -167,6 +168,7 @@ class Rehearsal:
         self._typed = ""
         self._unsubscribe: list[Callable[[], None]] = []
         self._lock = asyncio.Lock()
+        self.oauth = OAuthRehearsal()  # an OAuth channel's sign-in at the simulator's service
 
     @property
     def provider(self) -> str | None:
@@ -234,6 +236,7 @@ class Rehearsal:
     def _watch(self, simulator: Simulator) -> None:
         """Start clean and hear the new simulator from its first event (a lesson's at 0s)."""
         self.active.clear()
+        self.oauth.forget()
         listeners = [*self._listeners, lambda event: self._latch(simulator, event)]
         self._unsubscribe = [simulator.subscribe(listener) for listener in listeners]
 
@@ -241,7 +244,10 @@ class Rehearsal:
         # A control whose effect cannot be read back (a revoked secret) stays on once applied.
         action = event.text.partition(" ")[0] if event.kind == "control" else ""
         for toggle in TOGGLES:
-            if toggle.on[:1] == (action,) and simulator.holds(action) is None:
+            if toggle.on[:1] != (action,):
+                continue
+            self.oauth.toggled(toggle.id, True)  # a lesson's revocation bites the next check
+            if simulator.holds(action) is None:
                 self.active.add(toggle.id)
 
     def states(self, user: str | None) -> dict[str, bool]:
@@ -353,11 +359,41 @@ class Rehearsal:
             from console.rehearse import grant_secret  # with the simulator: after the first screen
 
             grant_secret(account, secret, self.simulator.profile)
-            account.tokens = [secret]
+            # A channel with its own sign-in gets its tokens from the sign-in service instead.
+            account.tokens = [] if channel.signs_in_with_oauth else [secret]
             if two_step is not None:
                 account.two_step = two_step
             if "app-password-revoked" in self.active:
                 account.app_password = None  # revoked until the trainer turns the toggle off
+
+    async def signed_in(
+        self, channel: Channel, simulator: Simulator, target: Target, note: Note
+    ) -> Target:
+        """An OAuth channel's target with an access token from the simulator's sign-in service.
+
+        The first check signs in (the simulated user consents), later ones reuse or refresh
+        the tokens kept in memory, as `oauth login` and then `check` would. Raises SignInError.
+        """
+        if not channel.signs_in_with_oauth or simulator.signin is None:
+            return target
+        if not self.oauth.held_for(channel, simulator):
+            await self.oauth.sign_in(channel, simulator, note)
+            self._befall_new_sign_in(channel, simulator, note)
+        signed = await self.oauth.target(target, simulator, note)
+        if "wrong-password" in self.active:
+            note("the trainer's Wrong password is on: the check presents a wrong access token")
+            return replace(signed, secret=signed.secret[::-1], renew=None)
+        return signed
+
+    def _befall_new_sign_in(self, channel: Channel, simulator: Simulator, note: Note) -> None:
+        # A toggle on for the channel's sign-in holds for a new one too: its tokens are revoked.
+        user = login_name(channel, "", simulator.profile)
+        for toggle in toggles_for(simulator.profile.id):
+            if toggle.id in PER_GRANT and toggle.id in self.active:
+                for action in toggle.on:
+                    simulator.control(action, user if action in PER_USER else None)
+                note(f"the trainer's {toggle.label} is on: it holds for this sign-in too")
+                self.oauth.set_aside = True
 
     def login(self, channel: Channel, typed_secret: str) -> str:
         """The user name the channel signs in with here (the stand-in token, for Postmark)."""
@@ -370,6 +406,7 @@ class Rehearsal:
         """Switch a trainer behaviour; return what now happens, for a notification."""
         toggle = next(t for t in TOGGLES if t.id == toggle_id)
         (self.active.add if on else self.active.discard)(toggle_id)
+        self.oauth.toggled(toggle_id, on)
         for action in (toggle.on if on else toggle.off) if self.simulator else ():
             assert self.simulator is not None
             per_user = action in PER_USER

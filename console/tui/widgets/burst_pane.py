@@ -53,6 +53,7 @@ class BurstPane(Vertical):
     async def run_burst(self, channel: Channel, count: int, rate: float | None) -> None:
         """Pace count test messages into the simulator on its virtual clock."""
         from console.burst import pacing, run_burst
+        from console.secrets import SecretError
 
         panel = self._panel()
         try:
@@ -63,6 +64,12 @@ class BurstPane(Vertical):
         # Where a sandbox may refuse it, the burst mails a customer, as real mail would go.
         recipient, why = check_recipient(channel, simulator)
         target = self.rehearsal.target(channel, simulator, self.typed_secret(), recipient)
+        try:  # an OAuth channel's token from the sign-in service, refreshed when refused
+            target = await self.rehearsal.signed_in(channel, simulator, target, lambda _: None)
+        except SecretError as error:
+            self.notify(str(error).split("\n\n")[0], title="No access token", severity="error")
+            self.post_message(DiagnosisChanged(getattr(error, "diagnosis", None)))
+            return
         rate = pacing(channel, rate)  # an empty field: the channel's pacing, as on the command line
         panel.started(count, rate, recipient)
         clock, speed = simulator.clock, simulator.clock.speed

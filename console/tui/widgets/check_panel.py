@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -74,21 +75,36 @@ class CheckPanel(Vertical):
         self.notify(f"Saved the transcript to {path}", title="Transcript saved")
 
     async def run(
-        self, target: Target, faq_title: Callable[[str], str], channel: Channel | None = None
+        self,
+        target: Target,
+        faq_title: Callable[[str], str],
+        channel: Channel | None = None,
+        token: Callable[[Callable[[str], None]], Awaitable[Target]] | None = None,
     ) -> Report:
-        """Check the target: stages light up and transcript lines appear as they happen."""
+        """Check the target: stages light up and transcript lines appear as they happen.
+
+        With `token`, an OAuth access token is got first (its own stage, "token"): where the
+        identity provider refuses it, the check stops there with the provider's words.
+        """
         from console.check import plan, run_check
-        from console.check_report import explain_missing_endpoint
+        from console.check_report import Report, explain_missing_endpoint
 
         lights = self.query_one(StageLights)
         log = self.query_one(RichLog)
         card = self.query_one(DiagnosisCard)
-        lights.reset(plan(target))
+        lights.reset(["token", *plan(target)] if token else plan(target))
         log.clear()
         self.lines = []
         card.show(None)
         where = "the simulator" if target.simulated else f"{target.host}:{target.port}"
         self.note(f"checking {target.channel_name or 'the channel'} against {where}")
+        if token is not None:
+            refused = await self._token(target, token)
+            if isinstance(refused, Report):
+                guide = refused.diagnosis.guide if refused.diagnosis else ""
+                card.show(refused.diagnosis, faq_title(guide) if guide else "")
+                return refused
+            target = refused
 
         def show(line: Line) -> None:
             self._write(str(line))
@@ -106,3 +122,29 @@ class CheckPanel(Vertical):
             guide = report.diagnosis.guide if report.diagnosis else ""
             card.show(report.diagnosis, faq_title(guide) if guide else "")
         return report
+
+    async def _token(
+        self, target: Target, token: Callable[[Callable[[str], None]], Awaitable[Target]]
+    ) -> Target | Report:
+        """The target with its access token, or the report of a check stopped at the token."""
+        from console.check_report import Report, Stage
+        from console.secrets import SecretError
+
+        lights = self.query_one(StageLights)
+        lights.mark("token", "running")
+        try:
+            signed = await token(self.note)
+        except SecretError as error:  # a SignInError carries the provider's diagnosis
+            lights.mark("token", "failed")
+            said = str(error).split("\n\n")[0]
+            for line in said.splitlines():
+                self.note(line)
+            self.note("failed at token: the identity provider gave no access token")
+            diagnosis = getattr(error, "diagnosis", None)
+            if diagnosis is not None:  # the card names the step the light shows
+                diagnosis = replace(diagnosis, stage="token")
+            reply = diagnosis.reply if diagnosis else said
+            stage = Stage("token", "failed", detail=said.splitlines()[0], reply=reply)
+            return Report(target, [stage], diagnosis=diagnosis)
+        lights.mark("token", "ok")
+        return signed

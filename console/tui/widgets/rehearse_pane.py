@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -223,7 +224,11 @@ class RehearsePane(Horizontal):
             )
         self.show_states()  # the check's account is set up now: its toggles read as it is
         before = simulator.mailbox.accepted
-        await self.show_check(target, channel)
+
+        def token(note: Callable[[str], None]) -> Awaitable[Target]:
+            return self.rehearsal.signed_in(channel, simulator, target, note)
+
+        await self.show_check(target, channel, token if channel.signs_in_with_oauth else None)
         if why:
             self._check().note(why)
         stored = simulator.mailbox.since(before)
@@ -237,6 +242,7 @@ class RehearsePane(Horizontal):
         """Ask, read the secret off the UI thread, then check the real server."""
         from console import secrets
         from console.check import target_for
+        from console.oauth.access import renewal, sign_in_for
         from console.tui.screens.confirm import Confirm
 
         where = f"{channel.server.host}:{channel.server.port}"
@@ -257,11 +263,20 @@ class RehearsePane(Horizontal):
                 self.notify(str(error), title="No secret", severity="error", timeout=12)
                 return
         self.post_message(ShowTab("tab-rehearse"))
-        await self.show_check(target_for(channel, secret), channel)
+        target = target_for(channel, secret)
+        if channel.signs_in_with_oauth and not self.typed_secret():
+            # The server may refuse the stored token as run out by its clock: refresh it once.
+            target = replace(target, renew=renewal(sign_in_for(channel)))
+        await self.show_check(target, channel)
 
-    async def show_check(self, target: Target, channel: Channel | None = None) -> None:
+    async def show_check(
+        self,
+        target: Target,
+        channel: Channel | None = None,
+        token: Callable[[Callable[[str], None]], Awaitable[Target]] | None = None,
+    ) -> None:
         """Run a check in the check panel and pass its diagnosis up."""
-        report = await self._check().run(target, self._faq_title, channel)
+        report = await self._check().run(target, self._faq_title, channel, token)
         self.post_message(DiagnosisChanged(report.diagnosis))
         failed = report.failed_stage
         if failed is None:
