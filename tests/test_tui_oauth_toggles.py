@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from console.tui.app import ConsoleApp
 from console.tui.screens.main import MainScreen
 from console.tui.widgets.check_panel import CheckPanel
+from console.tui.widgets.stage_lights import StageLights
 from tests.console_pilot import started
 from tests.oauth_channels import GMAIL, OFFICE365, write
 from tests.test_tui_flows import ALICE, main_screen, settle
@@ -141,3 +142,25 @@ async def test_the_burst_tab_gets_its_token_from_the_sign_in_service_too(
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert simulator.mailbox.accepted > before
+
+
+async def test_sign_in_on_approval_waits_for_the_device_code_to_be_approved(
+    channels_dir: Path,
+) -> None:
+    app = ConsoleApp()
+    async with started(app, size=(80, 24)) as pilot:
+        screen = await oauth_channel(pilot, channels_dir, OFFICE365)
+        toggles = await switch(pilot, screen, "Sign-in on approval")
+        assert "Sign-in on approval: on" in prompts(toggles)
+        simulator = screen.rehearsal.simulator
+        assert simulator is not None and simulator.signin is not None
+        simulator.clock.speed = 50  # a polling interval of 5 s passes in a tenth of a second
+        await pilot.press("ctrl+t")
+        await settle(pilot, lambda: "waiting for the sign-in to be approved" in transcript(screen))
+        code = simulator.signin.pending()[0]
+        assert code in transcript(screen) and "/devicelogin" in transcript(screen)
+        simulator.signin.approve(code, ALICE)  # the trainer, at the service's page
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        states = screen.query_one(StageLights).states
+        assert states["token"] == "ok" and states["quit"] == "ok", transcript(screen)
