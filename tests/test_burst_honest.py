@@ -115,7 +115,15 @@ def test_ctrl_c_prints_the_partial_summary_and_exits_130(as_json: bool, tmp_path
         store.save(channel, path, profile=profile)
         argv = [sys.executable, "-m", "console", "burst", str(path), "--count", "400"]
         argv += ["--rate", "none", "--yes", *(["--json"] if as_json else [])]
-        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # A shell that starts pytest in the background has it ignore SIGINT, and a child would
+        # inherit that and ignore ctrl+c: the child starts with the handling a terminal gives.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            child = subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        finally:
+            signal.signal(signal.SIGINT, previous)
         assert accepted.wait(60)
         time.sleep(0.6)
         child.send_signal(signal.SIGINT)
