@@ -63,6 +63,10 @@ async def settle(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
     """Let queued messages run until the condition holds (a dialog pushed from a worker)."""
     for _ in range(200):
         if condition():
+            # A screen just pushed may not have composed yet: one pause, and its widgets exist
+            # (a Choose had no #choose-question yet on a loaded machine).
+            if pilot.app.is_running:
+                await pilot.pause()
             return
         await pilot.pause()
     raise AssertionError("the console never reached the expected state")
