@@ -47,7 +47,7 @@ async def test_transcript_wraps_and_the_diagnosis_scrolls_at_80x24(isolated_conf
         await pilot.pause()
         assert app.focused is card
         await pilot.press("end")
-        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()  # the card scrolls there, animated
         assert card.scroll_y == card.max_scroll_y
         assert card.region.height >= 3
 
