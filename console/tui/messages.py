@@ -52,6 +52,10 @@ class TrainerToggled(Message):
     on: bool
 
 
+class TrainerReady(Message):
+    """The trainer panel is up (it mounts after the first screen): show it the simulator."""
+
+
 @dataclass
 class ShowTab(Message):
     """Bring this tab to the front."""

@@ -17,7 +17,7 @@ from textual.widget import Widget
 from console.channel import Channel
 from console.guide import Faq
 from console.tui.errors import notify_errors
-from console.tui.messages import DiagnosisChanged, ShowTab, TrainerToggled
+from console.tui.messages import DiagnosisChanged, ShowTab, TrainerReady, TrainerToggled
 from console.tui.rehearsal import Rehearsal, check_recipient
 from console.tui.widgets.later import Later
 
@@ -76,10 +76,10 @@ class RehearsePane(Horizontal):
         return self.query_one(_CHECK_PANEL, CheckPanel)
 
     def _trainers(self) -> list[TrainerPanel]:
-        """The trainer panel, once mounted (none before)."""
+        """The trainer panel, once mounted with its widgets (none before)."""
         from console.tui.widgets.trainer_panel import TrainerPanel
 
-        return list(self.query(TrainerPanel))
+        return [trainer for trainer in self.query(TrainerPanel) if trainer.is_mounted]
 
     def compose(self) -> ComposeResult:
         # The panels mount just after the first screen is up.
@@ -186,6 +186,14 @@ class RehearsePane(Horizontal):
             trainer.reset(simulator.profile.id if simulator else None)
         self.tick_clock()
         self.notify("Simulator reset: clock at 0, the trainer's toggles off", title="Simulator")
+
+    @on(TrainerReady)
+    def trainer_ready(self, message: TrainerReady) -> None:
+        # The simulator may have started, or a lesson begun, before the panel was up.
+        message.stop()
+        for trainer in self._trainers():
+            trainer.reset(self.rehearsal.provider)
+        self.tick_clock()
 
     @on(TrainerToggled)
     def trainer_toggled(self, message: TrainerToggled) -> None:

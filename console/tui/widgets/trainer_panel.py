@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from console.tui.messages import TrainerToggled
+from console.tui.messages import TrainerReady, TrainerToggled
 from console.tui.rehearsal import TOGGLES, Toggle, toggles_for
 
 
@@ -24,6 +24,7 @@ class TrainerPanel(Vertical):
         self.border_title = "Simulator"
         self.query_one("#trainer-toggles").border_title = "Trainer (space)"
         self._selected: set[str] = set()
+        self.post_message(TrainerReady())
 
     def show_status(self, text: str) -> None:
         """Provider and address."""
