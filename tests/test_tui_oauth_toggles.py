@@ -164,3 +164,17 @@ async def test_sign_in_on_approval_waits_for_the_device_code_to_be_approved(
         await pilot.pause()
         states = screen.query_one(StageLights).states
         assert states["token"] == "ok" and states["quit"] == "ok", transcript(screen)
+
+
+async def test_device_code_toggles_act_on_the_code_of_a_new_sign_in(channels_dir: Path) -> None:
+    app = ConsoleApp()
+    async with started(app, size=(80, 24)) as pilot:
+        screen = await oauth_channel(pilot, channels_dir, OFFICE365)
+        await switch(pilot, screen, "Device code expired")
+        await fails_at_token(pilot, screen, "AADSTS70020", "device-code-expired")
+        await switch(pilot, screen, "Device code expired")
+        toggles = await switch(pilot, screen, "Device code slow_down")
+        assert "Device code slow_down: on" in prompts(toggles)
+        await passes(pilot, screen)  # the client waits longer between polls, as asked
+        await passes(pilot, screen)
+        assert "acts on a new sign-in's device code" in transcript(screen)

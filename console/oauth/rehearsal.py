@@ -47,9 +47,10 @@ class RehearsalView:
         *,
         account: str = "",
         say: Callable[[str], None] | None = None,
+        on_code: Callable[[], None] | None = None,
     ) -> None:
         self.simulator, self.shown = simulator, shown
-        self.account, self.say = account, say
+        self.account, self.say, self.on_code = account, say, on_code
         self._browsing: list[asyncio.Task[httpx.Response]] = []
 
     def _consent(self) -> str:
@@ -60,8 +61,12 @@ class RehearsalView:
         """Show the code as the real view would (the simulated user approves it)."""
         if self.shown is not None:
             self.shown.device_code(code)
-        if self.account and self._consent() == "auto" and self.simulator.signin is not None:
-            self.simulator.signin.approve(code.user_code, self.account)
+        if self.on_code is not None:
+            self.on_code()  # what befalls a code while it waits (slow_down, expiry)
+        service = self.simulator.signin
+        if self.account and self._consent() == "auto" and service is not None:
+            if code.user_code in service.pending():
+                service.approve(code.user_code, self.account)
         elif self.say is not None:
             self.say(f"waiting for the sign-in to be approved: {code.message}")
 

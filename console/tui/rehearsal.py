@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from console.channel import Channel, allows_anonymous, login_name
-from console.tui.rehearsal_oauth import PER_GRANT, Note, OAuthRehearsal
+from console.tui.rehearsal_oauth import ON_CODES, PER_GRANT, Note, OAuthRehearsal
 from simulator.state import ACCOUNT_CONTROLS, Account
 
 if TYPE_CHECKING:
@@ -377,13 +377,27 @@ class Rehearsal:
         if not channel.signs_in_with_oauth or simulator.signin is None:
             return target
         if not self.oauth.held_for(channel, simulator):
-            await self.oauth.sign_in(channel, simulator, note)
+            await self.oauth.sign_in(channel, simulator, note, lambda: self._on_code(simulator))
             self._befall_new_sign_in(channel, simulator, note)
+        else:
+            for toggle in toggles_for(simulator.profile.id):
+                if toggle.id in ON_CODES and toggle.id in self.active:
+                    note(
+                        f"the trainer's {toggle.label} acts on a new sign-in's device code; "
+                        "this check uses the tokens held (r resets the simulator: a new sign-in)"
+                    )
         signed = await self.oauth.target(target, simulator, note)
         if "wrong-password" in self.active:
             note("the trainer's Wrong password is on: the check presents a wrong access token")
             return replace(signed, secret=signed.secret[::-1], renew=None)
         return signed
+
+    def _on_code(self, simulator: Simulator) -> None:
+        # The code just issued meets what the trainer switched on for waiting codes.
+        for toggle in toggles_for(simulator.profile.id):
+            if toggle.id in ON_CODES and toggle.id in self.active:
+                for action in toggle.on:
+                    simulator.control(action)
 
     def _befall_new_sign_in(self, channel: Channel, simulator: Simulator, note: Note) -> None:
         # A toggle on for the channel's sign-in holds for a new one too: its tokens are revoked.

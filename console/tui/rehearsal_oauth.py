@@ -31,6 +31,8 @@ AT_REFRESH = frozenset(
 )
 # Revocations only a new sign-in gets over: turning one off signs the channel in anew.
 SIGN_IN_AGAIN = frozenset({"refresh-revoked", "refresh-idle", "testing-expiry", "password-rotated"})
+# Toggles acting on a device code while it waits: only a new sign-in has one.
+ON_CODES = frozenset({"slow-down", "device-code-expired", "sign-in-manual"})
 # What the trainer switched on for the channel's sign-in befalls a new sign-in too.
 PER_GRANT = frozenset(
     {"refresh-revoked", "refresh-idle", "testing-expiry", "mfa-required", "password-rotated"}
@@ -60,7 +62,13 @@ class OAuthRehearsal:
         """True when tokens of this very sign-in (channel, app, simulator) are held."""
         return self.signin is not None and self._for == _key(channel, simulator)
 
-    async def sign_in(self, channel: Channel, simulator: Simulator, note: Note) -> None:
+    async def sign_in(
+        self,
+        channel: Channel,
+        simulator: Simulator,
+        note: Note,
+        on_code: Callable[[], None] | None = None,
+    ) -> None:
         """Sign in at the simulator's service as the channel's user, who consents."""
         from console.oauth import access
         from console.oauth.rehearsal import RehearsalView, signin_url
@@ -71,7 +79,7 @@ class OAuthRehearsal:
             channel, base=signin_url(simulator), store=MemoryStore(), clock=simulator.clock.now
         )
         note(f"signing in at the simulator's sign-in service ({signin.flow.replace('_', ' ')})")
-        view = RehearsalView(simulator, account=channel.auth.username, say=note)
+        view = RehearsalView(simulator, account=channel.auth.username, say=note, on_code=on_code)
         try:
             tokens = await access.login(signin, view)
         finally:
