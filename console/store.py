@@ -224,6 +224,7 @@ def render(
     updated = tomlkit.parse(document.as_string())  # the caller's document stays as it was
     for (table, key), value in zip(SETTINGS, _values(channel), strict=True):
         _put(updated, table, key, value)
+    _put_oauth(updated, channel)
     return updated.as_string()
 
 
@@ -626,29 +627,60 @@ def _draft_document(channel: Channel, profile: Profile | None) -> tomlkit.TOMLDo
         container = cast("Table", document[table]) if table else document
         container.add(tomlkit.comment(comments[key]))
         container.add(key, value)
-    if channel.signs_in_with_oauth and channel.oauth is None:
+    if channel.signs_in_with_oauth:
         document.add(tomlkit.nl())
-        document.add("oauth", _oauth_draft(channel.provider))
+        document.add("oauth", _oauth_draft(channel.provider, channel.oauth))
     return document
 
 
-def _oauth_draft(provider: str) -> Table:
-    """A starting [oauth] table: the provider's usual flow and the app registration to fill in."""
+def _oauth_draft(provider: str, settings: OAuthSettings | None) -> Table:
+    """The [oauth] table of a new file: the provider's usual flow, the registration as given."""
     import tomlkit
 
+    from console.oauth.settings import KEYS, OAuthSettings, is_reference
+
+    given, defaults = settings or OAuthSettings(), OAuthSettings()
     table = tomlkit.table()
     table.add(tomlkit.comment("the OAuth sign-in: `smtp-console oauth login NAME` gets the tokens"))
     if provider == "office365":
         table.add(tomlkit.comment("device_code (a person), client_credentials (an unattended app)"))
-        table.add("flow", "device_code")
+        table.add("flow", given.flow or "device_code")
         table.add(tomlkit.comment("your Directory (tenant) ID or domain"))
-        table.add("tenant", "organizations")
+        table.add("tenant", given.tenant)
         table.add(tomlkit.comment("the Application (client) ID of your Entra app registration"))
     else:
-        table.add("flow", "auth_code")
+        table.add("flow", given.flow or "auth_code")
         table.add(tomlkit.comment("the client ID of your Google Cloud desktop-app client"))
-    table.add("client_id", "")
+    table.add("client_id", given.client_id)
+    secret = given.client_secret if is_reference(given.client_secret) else ""
     if provider == "gmail":
         table.add(tomlkit.comment("the desktop app's client secret, by reference (env:NAME)"))
-        table.add("client_secret", "env:GOOGLE_CLIENT_SECRET")
+        table.add("client_secret", secret or "env:GOOGLE_CLIENT_SECRET")
+    elif secret:
+        table.add("client_secret", secret)
+    for key in KEYS:  # anything else the channel's settings hold beyond the defaults
+        value = getattr(given, key)
+        if key not in table and key != "client_secret" and value != getattr(defaults, key):
+            table.add(key, list(value) if isinstance(value, tuple) else value)
     return table
+
+
+def _put_oauth(document: tomlkit.TOMLDocument, channel: Channel) -> None:
+    """Set the [oauth] keys the editor shows; the rest of the table stays as the file has it."""
+    settings = channel.oauth
+    if settings is None:
+        return
+    from console.oauth.settings import is_reference
+
+    secret = settings.client_secret
+    edited: dict[str, str | None] = {
+        "client_id": settings.client_id,
+        "client_secret": secret if not secret or is_reference(secret) else None,  # never a value
+    }
+    if channel.provider == "office365":
+        edited["tenant"] = settings.tenant
+    table = document.get("oauth")
+    for key, value in edited.items():
+        if value is None or (value == "" and (table is None or key not in table)):
+            continue
+        _put(document, "oauth", key, value)

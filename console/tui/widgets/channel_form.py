@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,6 +25,9 @@ from console.channel import (
 from console.tui.messages import ChannelEdited
 from simulator.profile import Profile
 
+if TYPE_CHECKING:  # loaded when a channel signs in with OAuth
+    from console.oauth.settings import OAuthSettings
+
 SECRET_KINDS = ("keyring", "env", "command", "prompt", "oauth")
 FIELD_INPUTS: dict[str, str] = {
     "name": "channel-name",
@@ -39,6 +43,14 @@ FIELD_INPUTS: dict[str, str] = {
     "sender.from": "sender-from",
     "sender.display_name": "sender-display-name",
     "pacing.messages_per_minute": "pacing-rate",
+    "oauth.client_id": "oauth-client-id",
+    "oauth.tenant": "oauth-tenant",
+    "oauth.client_secret": "oauth-client-secret",
+}
+# The [oauth] rows each provider's sign-in reads; shown only when the secret is "oauth".
+OAUTH_ROWS = {
+    "office365": ("oauth-client-id", "oauth-tenant"),
+    "gmail": ("oauth-client-id", "oauth-client-secret"),
 }
 
 FIELD_LABELS = {
@@ -75,6 +87,8 @@ class ChannelForm(VerticalScroll):
     def on_mount(self) -> None:
         if self.initial is not None:
             self.fill(self.initial)
+        else:
+            self._show_detail()
 
     def compose(self) -> ComposeResult:
         def choices(values: Iterable[str]) -> list[tuple[str, str]]:
@@ -117,6 +131,19 @@ class ChannelForm(VerticalScroll):
                 password=True, placeholder="stored on ctrl+s, never in the file", id="auth-password"
             ),
         )
+        yield from self._row(
+            "Client ID",
+            "oauth.client_id",
+            Input(placeholder="from the app's registration", id="oauth-client-id"),
+        )
+        yield from self._row(
+            "Tenant", "oauth.tenant", Input(placeholder="organizations", id="oauth-tenant")
+        )
+        yield from self._row(
+            "Client secret",
+            "oauth.client_secret",
+            Input(placeholder="env:NAME, keyring or command:CMD", id="oauth-client-secret"),
+        )
         # OAuth channels: whether the token store holds a sign-in (filled by the editor).
         yield Static(id="oauth-status", markup=False)
         yield from self._row("From", "sender.from", Input(id="sender-from"))
@@ -139,7 +166,8 @@ class ChannelForm(VerticalScroll):
         """Put a channel's values into the fields; return the values no field can show."""
         kind, _, detail = channel.auth.secret.partition(":")
         self.send_as = channel.sender.send_as  # no field: kept as the file has it
-        self.oauth = channel.oauth  # the [oauth] table has no fields here: kept as the file has it
+        self.oauth = channel.oauth  # what the [oauth] table holds beyond the rows shown here
+        oauth = channel.oauth
         values: dict[str, Any] = {
             "channel-name": channel.name,
             "channel-provider": channel.provider,
@@ -157,6 +185,9 @@ class ChannelForm(VerticalScroll):
             "pacing-rate": ""
             if channel.messages_per_minute is None
             else str(channel.messages_per_minute),
+            "oauth-client-id": oauth.client_id if oauth else "",
+            "oauth-tenant": oauth.tenant if oauth else "",
+            "oauth-client-secret": oauth.client_secret if oauth else "",
         }
         choices = {
             "channel-provider": tuple(self.providers),
@@ -261,9 +292,23 @@ class ChannelForm(VerticalScroll):
                 getattr(self, "send_as", False),
             ),
             messages_per_minute=rate,
-            oauth=getattr(self, "oauth", None),
+            oauth=self._oauth(text, kind == "oauth"),
         )
         return channel, {}
+
+    def _oauth(self, text: Mapping[str, str], wanted: bool) -> OAuthSettings | None:
+        """The [oauth] table: the file's, with the rows' values; None if neither asks for one."""
+        kept: OAuthSettings | None = getattr(self, "oauth", None)
+        if kept is None and not wanted:
+            return None
+        from console.oauth.settings import OAuthSettings
+
+        return replace(
+            kept or OAuthSettings(),
+            client_id=text["oauth-client-id"].strip(),
+            tenant=text["oauth-tenant"].strip() or "organizations",
+            client_secret=text["oauth-client-secret"].strip(),
+        )
 
     def show_problems(self, problems: Iterable[Problem], unreadable: Mapping[str, str]) -> int:
         """Show each problem beneath its field; return how many there are."""
@@ -290,6 +335,11 @@ class ChannelForm(VerticalScroll):
         detail = self.query_one("#auth-secret-detail", Input)
         detail.display = kind in ("env", "command")
         detail.placeholder = "variable name" if kind == "env" else "command printing the secret"
+        shown = OAUTH_ROWS.get(self._value("channel-provider"), ()) if kind == "oauth" else ()
+        for widget_id in ("oauth-client-id", "oauth-tenant", "oauth-client-secret"):
+            row = self.query_one(f"#{widget_id}").parent
+            if isinstance(row, Widget):
+                row.display = widget_id in shown
 
     @on(Input.Changed)
     @on(Select.Changed)
