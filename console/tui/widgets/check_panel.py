@@ -99,12 +99,12 @@ class CheckPanel(Vertical):
         where = "the simulator" if target.simulated else f"{target.host}:{target.port}"
         self.note(f"checking {target.channel_name or 'the channel'} against {where}")
         if token is not None:
-            refused = await self._token(target, token)
-            if isinstance(refused, Report):
-                guide = refused.diagnosis.guide if refused.diagnosis else ""
-                card.show(refused.diagnosis, faq_title(guide) if guide else "")
-                return refused
-            target = refused
+            signed = await self._token(target, token)
+            if isinstance(signed, Report):  # the identity provider gave no token
+                guide = signed.diagnosis.guide if signed.diagnosis else ""
+                card.show(signed.diagnosis, faq_title(guide) if guide else "")
+                return signed
+            target = signed
 
         def show(line: Line) -> None:
             self._write(str(line))
