@@ -8,8 +8,8 @@ from textual.widgets import Input
 from console.tui.app import ConsoleApp
 from console.tui.screens.main import MainScreen
 from tests.console_pilot import started
-from tests.test_tui_flows import main_screen, settle
-from tests.test_tui_provider_toggles import ses_channel, switch
+from tests.test_tui_flows import main_screen
+from tests.test_tui_provider_toggles import rehearse, ses_channel, switch
 
 SANDBOX_REFUSAL = (
     "554 Message rejected: Email address is not verified. The following identities failed the "
@@ -31,8 +31,7 @@ async def test_the_sandbox_refuses_a_burst_to_a_customer_and_lets_it_through_whe
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await ses_channel(pilot, screen)
-        await pilot.press("f7")
-        await settle(pilot, lambda: screen.rehearsal.provider == "amazon-ses")
+        await rehearse(pilot, screen, "amazon-ses")
         await switch(pilot, screen, "Sandbox")
         simulator = screen.rehearsal.simulator
         assert simulator is not None and simulator.state.sandbox

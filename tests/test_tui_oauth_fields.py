@@ -10,7 +10,7 @@ from console.tui.app import ConsoleApp
 from console.tui.screens.main import MainScreen
 from tests.console_pilot import started
 from tests.test_tui_flows import ALICE, main_screen, settle, type_into
-from tests.test_tui_provider_toggles import check
+from tests.test_tui_provider_toggles import check, rehearse
 
 CLIENT_ID = "5f1e0c2a-7b3d-4e8f-9a61-0c2d3e4f5a6b"
 ROWS = ("oauth-client-id", "oauth-tenant", "oauth-client-secret")
@@ -49,8 +49,7 @@ async def test_a_guide_drafted_office365_oauth_channel_gets_its_client_id_in_the
         assert f'client_id = "{CLIENT_ID}"' in saved and 'flow = "device_code"' in saved
         assert 'tenant = "organizations"' in saved
 
-        await pilot.press("f7")
-        await settle(pilot, lambda: screen.rehearsal.provider == "office365")
+        await rehearse(pilot, screen, "office365")
         states = await check(pilot, screen)
         assert states["token"] == "ok" and states["auth"] == "ok", states
 

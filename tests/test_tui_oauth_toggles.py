@@ -14,7 +14,7 @@ from console.tui.widgets.stage_lights import StageLights
 from tests.console_pilot import started
 from tests.oauth_channels import GMAIL, OFFICE365, write
 from tests.test_tui_flows import ALICE, main_screen, settle
-from tests.test_tui_provider_toggles import check, switch
+from tests.test_tui_provider_toggles import check, rehearse, switch
 from tests.test_tui_rehearse_lessons import prompts
 
 BOB = "bob@gmail.com"
@@ -29,8 +29,7 @@ async def oauth_channel(pilot: Pilot[int], folder: Path, template: str) -> MainS
     await pilot.press("enter")
     provider = "office365" if template is OFFICE365 else "gmail"
     await settle(pilot, lambda: screen.channel is not None and screen.channel.provider == provider)
-    await pilot.press("f7")
-    await settle(pilot, lambda: screen.rehearsal.provider == provider)
+    await rehearse(pilot, screen, provider)
     return screen
 
 

@@ -46,6 +46,20 @@ async def ses_channel(pilot: Pilot[int], screen: MainScreen) -> None:
     await type_into(pilot, "sender-from", "news@example.com")
 
 
+async def gmail_channel(pilot: Pilot[int], user: str = "bob@gmail.com") -> None:
+    """The guide's Gmail draft (own account, no bulk, no OAuth), signing in as `user`."""
+    await pilot.press("2", "1", "1", "1", "c")
+    await pilot.pause()
+    await type_into(pilot, "auth-username", user)
+
+
+async def rehearse(pilot: Pilot[int], screen: MainScreen, provider: str) -> SelectionList[str]:
+    """The Rehearse tab (F7), once its simulator imitates `provider`; the toggle list."""
+    await pilot.press("f7")
+    await settle(pilot, lambda: screen.rehearsal.provider == provider)
+    return screen.query_one("#trainer-toggles", SelectionList)
+
+
 async def check(pilot: Pilot[int], screen: MainScreen) -> dict[str, str]:
     await pilot.press("ctrl+t")
     await pilot.app.workers.wait_for_complete()
@@ -57,12 +71,8 @@ async def test_gmail_shows_its_own_toggles_and_too_many_logins_refuses_the_sign_
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
-        await pilot.press("2", "1", "1", "1", "c")  # the guide: Gmail, own account, no OAuth
-        await pilot.pause()
-        await type_into(pilot, "auth-username", "bob@gmail.com")
-        await pilot.press("f7")
-        await settle(pilot, lambda: screen.rehearsal.provider == "gmail")
-        toggles = screen.query_one("#trainer-toggles", SelectionList)
+        await gmail_channel(pilot)
+        toggles = await rehearse(pilot, screen, "gmail")
         await settle(pilot, lambda: "2-Step on: off" in prompts(toggles))
         shown = prompts(toggles)
         assert set(GMAIL_OWN) <= set(shown) and "Quota used up: off" in shown
@@ -93,9 +103,7 @@ async def test_amazon_ses_shows_sandbox_and_sending_rate() -> None:
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await ses_channel(pilot, screen)
-        await pilot.press("f7")
-        await settle(pilot, lambda: screen.rehearsal.provider == "amazon-ses")
-        toggles = screen.query_one("#trainer-toggles", SelectionList)
+        toggles = await rehearse(pilot, screen, "amazon-ses")
         await settle(pilot, lambda: "Sandbox: off" in prompts(toggles))
         shown = prompts(toggles)
         assert set(SES_OWN) <= set(shown)
@@ -131,9 +139,7 @@ async def test_two_step_on_refuses_a_legacy_lessons_password_from_then_on() -> N
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
-        await pilot.press("2", "1", "1", "1", "c")
-        await pilot.pause()
-        await type_into(pilot, "auth-username", "me@gmail.com")
+        await gmail_channel(pilot, "me@gmail.com")
         await play(pilot, screen, "gmail-two-step-turned-on")
         assert (await check(pilot, screen))["auth"] == "ok"  # the legacy password signs in
 

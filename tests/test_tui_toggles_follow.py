@@ -9,8 +9,15 @@ from console.tui.widgets.check_panel import CheckPanel
 from simulator.server import Simulator
 from simulator.state import Account, holds
 from tests.console_pilot import started
-from tests.test_tui_flows import main_screen, settle, type_into
-from tests.test_tui_provider_toggles import check, play, ses_channel, switch
+from tests.test_tui_flows import main_screen, settle
+from tests.test_tui_provider_toggles import (
+    check,
+    gmail_channel,
+    play,
+    rehearse,
+    ses_channel,
+    switch,
+)
 from tests.test_tui_rehearse_lessons import prompts
 
 
@@ -41,9 +48,7 @@ async def test_two_step_turned_on_at_ten_minutes_shows_on_the_toggle() -> None:
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
-        await pilot.press("2", "1", "1", "1", "c")  # the guide: Gmail, own account, no OAuth
-        await pilot.pause()
-        await type_into(pilot, "auth-username", "me@gmail.com")
+        await gmail_channel(pilot, "me@gmail.com")
         toggles = await play(pilot, screen, "gmail-two-step-turned-on")
         await settle(pilot, lambda: "2-Step on: off" in prompts(toggles))
         assert (await check(pilot, screen))["auth"] == "ok"  # the legacy password signs in
@@ -59,11 +64,8 @@ async def test_a_control_from_outside_the_tab_shows_and_a_click_undoes_it() -> N
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
-        await pilot.press("2", "1", "1", "1", "c")
-        await pilot.pause()
-        await type_into(pilot, "auth-username", "bob@gmail.com")
-        await pilot.press("f7")
-        await settle(pilot, lambda: screen.rehearsal.provider == "gmail")
+        await gmail_channel(pilot)
+        await rehearse(pilot, screen, "gmail")
         simulator = screen.rehearsal.simulator
         assert simulator is not None
         toggles = screen.query_one("#trainer-toggles", SelectionList)
@@ -103,8 +105,7 @@ async def test_the_ses_sandbox_refuses_the_checks_customer_and_the_tab_says_whom
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
         await ses_channel(pilot, screen)
-        await pilot.press("f7")
-        await settle(pilot, lambda: screen.rehearsal.provider == "amazon-ses")
+        await rehearse(pilot, screen, "amazon-ses")
         transcript = screen.query_one(CheckPanel)
         states = await check(pilot, screen)
         assert states["auth"] == "ok" and "failed" not in states.values()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from textual.widgets import SelectionList
-
 from console.tui.app import ConsoleApp
 from tests.console_pilot import started
-from tests.test_tui_flows import main_screen, settle, type_into
-from tests.test_tui_provider_toggles import check, switch
+from tests.test_tui_flows import main_screen, settle
+from tests.test_tui_provider_toggles import check, gmail_channel, rehearse, switch
 from tests.test_tui_rehearse_lessons import prompts
 
 # Gmail's reply to a wrong password or app password (profiles/gmail.toml auth_failed, OBS).
@@ -18,12 +16,8 @@ async def test_two_step_turned_off_sticks_and_the_app_password_is_refused() -> N
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
-        await pilot.press("2", "1", "1", "1", "c")  # the guide: Gmail, own account, no OAuth
-        await pilot.pause()
-        await type_into(pilot, "auth-username", "bob@gmail.com")
-        await pilot.press("f7")
-        await settle(pilot, lambda: screen.rehearsal.provider == "gmail")
-        toggles = screen.query_one("#trainer-toggles", SelectionList)
+        await gmail_channel(pilot)
+        toggles = await rehearse(pilot, screen, "gmail")
         assert (await check(pilot, screen))["auth"] == "ok"  # the app password, with 2-Step
         assert "2-Step on: on" in prompts(toggles)
 
@@ -47,12 +41,8 @@ async def test_app_password_revoked_stays_revoked_through_the_next_check() -> No
     app = ConsoleApp()
     async with started(app, size=(80, 24)) as pilot:
         screen = main_screen(app)
-        await pilot.press("2", "1", "1", "1", "c")
-        await pilot.pause()
-        await type_into(pilot, "auth-username", "bob@gmail.com")
-        await pilot.press("f7")
-        await settle(pilot, lambda: screen.rehearsal.provider == "gmail")
-        toggles = screen.query_one("#trainer-toggles", SelectionList)
+        await gmail_channel(pilot)
+        toggles = await rehearse(pilot, screen, "gmail")
         assert (await check(pilot, screen))["auth"] == "ok"
 
         await switch(pilot, screen, "App password revoked")
